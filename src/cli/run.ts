@@ -1,0 +1,34 @@
+import { main } from "./main.js";
+import type { CliIo } from "./command.js";
+
+/**
+ * The process entry: wires stdin/stdout/signals into {@link CliIo} and sets
+ * the exit status. `bin/tsbuild.js` imports this file.
+ */
+const controller = new AbortController();
+let interrupted = 0;
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    interrupted++;
+    // First signal: cancel cleanly (running steps stop, mounts are undone).
+    // Second: the user insists; leave now.
+    if (interrupted > 1) process.exit(130);
+    controller.abort(new Error(`received ${sig}`));
+  });
+}
+
+const io: CliIo = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  isTTY: process.stderr.isTTY === true,
+  env: process.env,
+  cwd: process.cwd(),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  },
+  signal: controller.signal,
+};
+
+process.exitCode = await main(process.argv.slice(2), io);

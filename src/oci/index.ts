@@ -1,0 +1,3 @@
+export * from "./media-types.js";
+export type * from "./types.js";
+export * from "./digest.js";
