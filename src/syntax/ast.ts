@@ -51,6 +51,8 @@ export interface HeredocNode {
   readonly quoted: boolean;
   /** True for `<<-`: leading tabs of each body line were stripped. */
   readonly chomp: boolean;
+  /** File descriptor written before `<<` (`3<<EOF`); absent for the default (stdin). */
+  readonly fd?: number;
   /** Range of the body and terminator lines. */
   readonly range: SourceRange;
 }
@@ -94,8 +96,10 @@ export interface InstructionNode {
   readonly onbuild?: InstructionNode;
   /** The logical line after folding continuations, keyword included, trimmed. */
   readonly original: string;
-  /** The text after the keyword (and before any heredoc body), continuations folded, trimmed. */
+  /** The text after the keyword (flags included), continuations folded, trimmed. */
   readonly rest: string;
+  /** Where the arguments (after the flags) are; an empty range at the line end when there are none. */
+  readonly argsRange: SourceRange;
   /** Comment lines directly above the instruction, without `#`. */
   readonly comments: readonly string[];
   /** Every physical line the instruction spans, heredoc bodies included. */

@@ -1,0 +1,133 @@
+import type { KeyValueNode } from "./ast.js";
+import { isGoSpace, splitWhitespace } from "./chars.js";
+import { parseWords } from "./words.js";
+
+/** How an instruction's argument text was split (BuildKit's per-keyword line parsers). */
+export interface SplitArguments {
+  /** Arguments as BuildKit's AST holds them. */
+  readonly args: string[];
+  /** True when they came from a JSON string array. */
+  readonly json: boolean;
+  /** ENV/LABEL pairs. */
+  readonly keyValues: KeyValueNode[];
+  /** A syntax error in the arguments, if any. */
+  readonly error?: string;
+}
+
+const NONE: SplitArguments = { args: [], json: false, keyValues: [] };
+
+/** BuildKit's message for a JSON array with a non-string element. */
+export const NOT_STRING_ARRAY = "when using JSON array syntax, arrays must be comprised of strings only";
+
+/**
+ * Splits the argument text `rest` (after flags, trimmed) for `keyword`
+ * (upper-case) exactly as BuildKit's dispatch table does. ONBUILD and
+ * unknown keywords are handled by the caller.
+ */
+export function splitArguments(keyword: string, rest: string, escape: string): SplitArguments {
+  switch (keyword) {
+    case "RUN":
+    case "CMD":
+    case "ENTRYPOINT":
+    case "SHELL":
+      return maybeJson(rest);
+    case "ADD":
+    case "COPY":
+    case "VOLUME":
+      return maybeJsonToList(rest);
+    case "FROM":
+    case "EXPOSE":
+      return whitespaceDelimited(rest);
+    case "ENV":
+    case "LABEL":
+      return nameValues(rest, keyword, escape);
+    case "ARG": {
+      const words = parseWords(rest, escape);
+      return { args: words, json: false, keyValues: [] };
+    }
+    case "HEALTHCHECK":
+      return healthcheck(rest);
+    case "MAINTAINER":
+    case "USER":
+    case "WORKDIR":
+    case "STOPSIGNAL":
+      return rest === "" ? NONE : { args: [rest], json: false, keyValues: [] };
+    default:
+      return NONE;
+  }
+}
+
+type JsonOutcome = { kind: "ok"; values: string[] } | { kind: "not-json" } | { kind: "not-strings" };
+
+/** BuildKit's `parseJSON`: a JSON array of strings, or why not. */
+function parseJsonArray(rest: string): JsonOutcome {
+  let i = 0;
+  while (i < rest.length && isGoSpace(rest[i]!)) i++;
+  if (rest[i] !== "[") return { kind: "not-json" };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rest.slice(i));
+  } catch {
+    return { kind: "not-json" };
+  }
+  if (!Array.isArray(parsed)) return { kind: "not-json" };
+  if (!parsed.every((v): v is string => typeof v === "string")) return { kind: "not-strings" };
+  return { kind: "ok", values: parsed };
+}
+
+function maybeJson(rest: string): SplitArguments {
+  if (rest === "") return NONE;
+  const j = parseJsonArray(rest);
+  if (j.kind === "ok") return { args: j.values, json: true, keyValues: [] };
+  if (j.kind === "not-strings") return { ...NONE, error: NOT_STRING_ARRAY };
+  return { args: [rest], json: false, keyValues: [] };
+}
+
+function maybeJsonToList(rest: string): SplitArguments {
+  const j = parseJsonArray(rest);
+  if (j.kind === "ok") return { args: j.values, json: true, keyValues: [] };
+  if (j.kind === "not-strings") return { ...NONE, error: NOT_STRING_ARRAY };
+  return whitespaceDelimited(rest);
+}
+
+function whitespaceDelimited(rest: string): SplitArguments {
+  if (rest === "") return NONE;
+  return { args: splitWhitespace(rest), json: false, keyValues: [] };
+}
+
+function healthcheck(rest: string): SplitArguments {
+  let sep = 0;
+  while (sep < rest.length && !isGoSpace(rest[sep]!)) sep++;
+  if (sep === 0) return NONE;
+  let next = sep;
+  while (next < rest.length && isGoSpace(rest[next]!)) next++;
+  const cmd = maybeJson(rest.slice(next));
+  if (cmd.error) return cmd;
+  return { args: [rest.slice(0, sep), ...cmd.args], json: cmd.json, keyValues: [] };
+}
+
+/** BuildKit's `parseNameVal`: `k=v k2=v2` or the legacy `k the value`. */
+function nameValues(rest: string, keyword: string, escape: string): SplitArguments {
+  const words = parseWords(rest, escape);
+  if (words.length === 0) return NONE;
+  if (!words[0]!.includes("=")) {
+    const m = /[\t\v\f\r ]+/.exec(rest);
+    if (!m) return { ...NONE, error: `${keyword} must have two arguments` };
+    const key = rest.slice(0, m.index);
+    const value = rest.slice(m.index + m[0].length);
+    return { args: [key, value, ""], json: false, keyValues: [{ key, value, separator: "" }] };
+  }
+  const keyValues: KeyValueNode[] = [];
+  const args: string[] = [];
+  for (const word of words) {
+    const eq = word.indexOf("=");
+    if (eq < 0) {
+      return { ...NONE, error: `Syntax error - can't find = in ${JSON.stringify(word)}. Must be of the form: name=value` };
+    }
+    const key = word.slice(0, eq);
+    const value = word.slice(eq + 1);
+    keyValues.push({ key, value, separator: "=" });
+    args.push(key, value, "=");
+  }
+  return { args, json: false, keyValues };
+}

@@ -1,0 +1,120 @@
+import { isGoSpace } from "./chars.js";
+
+/** A heredoc marker found on an instruction line. */
+export interface HeredocMarker {
+  /** Delimiter with quotes removed. */
+  readonly name: string;
+  /** True when any part of the delimiter was quoted: the body is taken literally. */
+  readonly quoted: boolean;
+  /** True for `<<-`: leading tabs are stripped from body lines and the terminator. */
+  readonly chomp: boolean;
+  /** File descriptor written before `<<` (`3<<EOF`), 0 when absent. */
+  readonly fd: number;
+}
+
+// BuildKit's reHeredoc.
+const HEREDOC_RE = /^(\d*)<<(-?)([^<]*)$/;
+
+/**
+ * BuildKit's `heredocsFromLine`: splits the whole logical line into shell
+ * words (quotes, escapes and `${...}` kept as written, always with `\` as the
+ * escape, as BuildKit does) and returns every word of the form `<<NAME`,
+ * `<<-NAME`, `N<<NAME`, in order.
+ */
+export function heredocsFromLine(line: string): HeredocMarker[] {
+  const markers: HeredocMarker[] = [];
+  for (const word of rawShellWords(line)) {
+    const m = HEREDOC_RE.exec(word);
+    if (!m || m[3] === "") continue;
+    const rest = m[3]!;
+    const words = rawShellWords(rest);
+    // BuildKit: a delimiter that is more than one word is not a heredoc.
+    if (words.length !== 1) continue;
+    const name = unquote(rest);
+    const quoted = countQuotes(name) !== countQuotes(rest);
+    markers.push({ name, quoted, chomp: m[2] === "-", fd: m[1] ? Number.parseInt(m[1], 10) : 0 });
+  }
+  return markers;
+}
+
+/** Splits on unquoted, unescaped white space, keeping every character of each word. */
+function rawShellWords(s: string): string[] {
+  const words: string[] = [];
+  let word = "";
+  let inWord = false;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (ch === "\\" && i + 1 < s.length) {
+      word += ch + s[i + 1]!;
+      inWord = true;
+      i++;
+    } else if (ch === "'" || ch === '"') {
+      const close = findQuoteEnd(s, i);
+      word += s.slice(i, close + 1);
+      inWord = true;
+      i = close;
+    } else if (ch === "$" && s[i + 1] === "{") {
+      const close = s.indexOf("}", i + 2);
+      const end = close < 0 ? s.length - 1 : close;
+      word += s.slice(i, end + 1);
+      inWord = true;
+      i = end;
+    } else if (isGoSpace(ch)) {
+      if (inWord) words.push(word);
+      word = "";
+      inWord = false;
+    } else {
+      word += ch;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+
+/** Index of the quote closing the one at `open`, or the last index when unterminated. */
+function findQuoteEnd(s: string, open: number): number {
+  const q = s[open]!;
+  for (let j = open + 1; j < s.length; j++) {
+    if (q === '"' && s[j] === "\\") {
+      j++;
+      continue;
+    }
+    if (s[j] === q) return j;
+  }
+  return s.length - 1;
+}
+
+/** Removes shell quoting: single quotes literal, double quotes and `\` escaping. */
+function unquote(s: string): string {
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (ch === "\\" && i + 1 < s.length) {
+      out += s[++i]!;
+    } else if (ch === "'") {
+      const end = findQuoteEnd(s, i);
+      out += s.slice(i + 1, end);
+      i = end;
+    } else if (ch === '"') {
+      for (i++; i < s.length && s[i] !== '"'; i++) {
+        if (s[i] === "\\" && i + 1 < s.length && '"\\$`'.includes(s[i + 1]!)) i++;
+        out += s[i]!;
+      }
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+function countQuotes(s: string): number {
+  let n = 0;
+  for (const ch of s) if (ch === "'" || ch === '"') n++;
+  return n;
+}
+
+/** BuildKit's `ChompHeredocContent`: strips leading tabs from every line. */
+export function chompHeredoc(content: string): string {
+  return content.replace(/^\t+/gm, "");
+}
