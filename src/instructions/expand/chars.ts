@@ -12,29 +12,49 @@ export const EOF = -1;
 
 /** Code points the lexer dispatches on. */
 export const CH = {
+  /** tab */
   TAB: 0x09,
-  NEWLINE: 0x0a,
+  /** space */
   SPACE: 0x20,
+  /** `"` */
   DQUOTE: 0x22,
+  /** `#` */
   HASH: 0x23,
+  /** `$` */
   DOLLAR: 0x24,
+  /** `%` */
   PERCENT: 0x25,
+  /** `'` */
   SQUOTE: 0x27,
+  /** `*` */
   STAR: 0x2a,
+  /** `+` */
   PLUS: 0x2b,
+  /** `-` */
   MINUS: 0x2d,
+  /** `/` */
   SLASH: 0x2f,
+  /** `0` */
   ZERO: 0x30,
+  /** `9` */
   NINE: 0x39,
+  /** `:` */
   COLON: 0x3a,
+  /** `?` */
   QUESTION: 0x3f,
+  /** `@` */
   AT: 0x40,
+  /** `\` */
   BACKSLASH: 0x5c,
+  /** `_` */
   UNDERSCORE: 0x5f,
-  BACKTICK: 0x60,
+  /** `{` */
   LBRACE: 0x7b,
+  /** `}` */
   RBRACE: 0x7d,
+  /** `!` */
   EXCLAMATION: 0x21,
+  /** byte order mark U+FEFF */
   BOM: 0xfeff,
 } as const;
 

@@ -15,6 +15,10 @@ import { WordAccumulator } from "./words.js";
 
 export type { ExpandOptions, ExpansionResult, WordsExpansionResult } from "./types.js";
 
+// Either escape character is checked, whichever is in force: a false
+// positive only costs the slow path.
+const NEEDS_LEXER = /^\ufeff|[$'"\\`]/;
+
 function run(word: string, lexer: ShellWordLexer, words?: WordAccumulator): string {
   try {
     return lexer.run(words);
@@ -34,6 +38,10 @@ function run(word: string, lexer: ShellWordLexer, words?: WordAccumulator): stri
  *   patterns.
  */
 export function expandWord(word: string, opts: ExpandOptions): ExpansionResult {
+  // Most arguments hold nothing to expand. Without `$`, quotes, an escape
+  // character or a leading byte order mark (which the lexer drops) the
+  // result is the input itself, and no name is referenced.
+  if (!NEEDS_LEXER.test(word)) return { value: word, matched: new Set(), unmatched: new Set() };
   const lexer = new ShellWordLexer(word, opts);
   const value = run(word, lexer);
   return { value, matched: lexer.matched, unmatched: lexer.unmatched };

@@ -48,9 +48,10 @@ export class ShellWordLexer {
    * quotes and escapes. Reaching the end while looking for `stop` fails.
    *
    * Nested calls (for `${VAR:-word}` and patterns) get no accumulator: only
-   * the top level splits words. BuildKit >= 0.15 shares one word buffer
-   * between levels and so loses text before a nested `${...}` in
-   * `ProcessWords`; that is a bug we deliberately do not copy.
+   * the top level splits words. Recent BuildKit (the lex.go with
+   * `EnvGetter`) shares one word buffer between levels and resets it on
+   * entry, so `ProcessWords` loses the text before a nested `${X:-..}`
+   * (`a${X:-b}` gives `b`); that is a bug we deliberately do not copy.
    */
   private processStopOn(stop: number, rawEscapes: boolean, words?: WordAccumulator): string {
     const saved = this.rawEscapes;

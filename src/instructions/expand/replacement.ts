@@ -12,8 +12,7 @@ const MATCH = Symbol("match");
  * template: `$$` is `$`, `$0`/`${0}` is the matched text, and every other
  * `$name`/`${name}` names a group the pattern never has, so it is dropped.
  * A `$` that starts no valid name stays literal. The single-replacement
- * form `${VAR/p/r}` inserts the replacement verbatim instead; see
- * {@link ReplacementTemplate.literal}.
+ * form `${VAR/p/r}` does not use this: it inserts the replacement verbatim.
  */
 export class ReplacementTemplate {
   private constructor(private readonly parts: readonly Part[]) {}
@@ -48,11 +47,6 @@ export class ReplacementTemplate {
     }
     parts.push(text + template.slice(i));
     return new ReplacementTemplate(parts);
-  }
-
-  /** A template that inserts `text` verbatim. */
-  static literal(text: string): ReplacementTemplate {
-    return new ReplacementTemplate([text]);
   }
 
   /** The replacement for one match whose text is `matched`. */

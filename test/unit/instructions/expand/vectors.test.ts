@@ -80,6 +80,7 @@ const envVarCases = parseEnvVarTest();
 // W lines are for Windows, where BuildKit matches names case-insensitively.
 // tsbuild builds Linux images with case-sensitive names, so only A and U apply.
 const applicable = envVarCases.filter((c) => c.platform !== "W");
+const windowsOnly = envVarCases.filter((c) => c.platform === "W");
 const envVarOptions = optionsFor(["PWD=/home", "SHELL=bash", "KOREAN=한국어", "NULL="]);
 const wordsCases = parseWordsTest();
 
@@ -104,6 +105,9 @@ describe("BuildKit envVarTest (ProcessWord)", () => {
       expect(expandWord(source, envVarOptions).value).toBe(expected);
     }
   });
+
+  // Listed so the report shows them as skipped rather than silently absent.
+  test.skip.each(windowsOnly)("line $line (Windows only): $source", () => {});
 });
 
 describe("BuildKit wordsTest (ProcessWords)", () => {
