@@ -3,7 +3,8 @@
  * here and is renamed into place once complete and synced.
  *
  * Cleaning up after killed processes is age-based, not pid-based: a file is
- * stale when it has not been modified for {@link DEFAULT_STALE_TEMP_AGE_MS}.
+ * stale when neither its content nor its inode (mtime, ctime) changed for
+ * {@link DEFAULT_STALE_TEMP_AGE_MS}.
  * A pid check would be wrong when several hosts or containers (each with its
  * own pid namespace) share one root, and after pid reuse. Writers touch
  * their temp file with every chunk, so only a writer stalled for longer than
@@ -28,7 +29,7 @@ export function tempFilePath(tmpDir: string, purpose: string): string {
 
 /** Options for {@link cleanStaleTempFiles}. */
 export interface CleanTempOptions {
-  /** Remove entries not modified for this many milliseconds. Default {@link DEFAULT_STALE_TEMP_AGE_MS}. */
+  /** Remove entries not modified for this many milliseconds (0: remove all). Default {@link DEFAULT_STALE_TEMP_AGE_MS}. */
   readonly maxAgeMs?: number | undefined;
   /** The current time (for tests). Default `Date.now()`. */
   readonly now?: number | undefined;
@@ -57,7 +58,9 @@ export async function cleanStaleTempFiles(tmpDir: string, options: CleanTempOpti
     const path = join(tmpDir, name);
     try {
       const st = await lstat(path);
-      if (now - st.mtimeMs < maxAge) continue;
+      // ctime too: a rename into tmp/ (untag's claim) updates ctime but
+      // keeps the old mtime, and such a file is in use right now.
+      if (maxAge > 0 && now - Math.max(st.mtimeMs, st.ctimeMs) < maxAge) continue;
       await rm(path, { recursive: true, force: true });
       removed++;
     } catch (err) {
