@@ -1,0 +1,90 @@
+import { lstat, readdir, rmdir, stat, unlink, utimes } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { resolveInRoot } from "./root-path.js";
+
+/**
+ * Mount stubs: before mounting on a path the image does not have (/proc,
+ * /etc/hosts, a `RUN --mount` target), the runtime creates an empty file or
+ * directory there, in the rootfs. Left in place, those stubs would end up in
+ * the layer the RUN step produces, although the Dockerfile never created
+ * them. As BuildKit's `MountStubsCleaner` does, tsbuild notes which paths are
+ * missing before the run and removes them afterwards if they are still empty
+ * stubs, restoring the parent directory's timestamps so the layer stays
+ * reproducible.
+ */
+export interface MountStubs {
+  /** Host paths that did not exist before the run, deepest first. */
+  readonly paths: readonly string[];
+  /** Removes the stubs that are still empty. Never throws: cleanup must not mask the run's outcome. */
+  cleanup(): Promise<void>;
+}
+
+/** Options for {@link recordMountStubs}. */
+export interface RecordMountStubsOptions {
+  /** The container root filesystem. */
+  readonly rootfs: string;
+  /** Mount destinations inside the container. */
+  readonly destinations: readonly string[];
+}
+
+/** Records which mount destinations (and which of their parents) are missing from the rootfs. */
+export async function recordMountStubs(options: RecordMountStubsOptions): Promise<MountStubs> {
+  const rootfs = resolve(options.rootfs);
+  const missing = new Set<string>();
+  for (const destination of options.destinations) {
+    let hostPath: string;
+    try {
+      hostPath = await resolveInRoot(rootfs, destination);
+    } catch {
+      continue;
+    }
+    // Walk up from the destination while paths are missing: the runtime
+    // creates every missing parent too.
+    while (hostPath !== rootfs && hostPath.startsWith(`${rootfs}/`)) {
+      if (await exists(hostPath)) break;
+      missing.add(hostPath);
+      hostPath = dirname(hostPath);
+    }
+  }
+  // Deepest first, so a stub directory is empty by the time it is considered.
+  const paths = [...missing].sort((a, b) => b.split("/").length - a.split("/").length || a.localeCompare(b));
+  return { paths, cleanup: () => removeStubs(paths) };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return false;
+    // Unknown state: claim it exists, so that it is never deleted.
+    return true;
+  }
+}
+
+async function removeStubs(paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    try {
+      const st = await lstat(path);
+      if (st.isDirectory()) {
+        if ((await readdir(path)).length !== 0) continue;
+      } else if (!st.isFile() || st.size !== 0) {
+        // Only empty regular files are stubs; anything else was written by the step.
+        continue;
+      }
+      const parent = dirname(path);
+      const parentStat = await stat(parent, { bigint: true });
+      if (st.isDirectory()) await rmdir(path);
+      else await unlink(path);
+      await utimes(parent, nsToSeconds(parentStat.atimeNs), nsToSeconds(parentStat.mtimeNs));
+    } catch {
+      // Already gone, or not ours to remove: leave it.
+    }
+  }
+}
+
+/** Seconds as a double, keeping microseconds exact (all a double can carry for current dates). */
+function nsToSeconds(ns: bigint): number {
+  return Number(ns / 1000n) / 1e6;
+}
