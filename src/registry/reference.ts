@@ -110,14 +110,17 @@ class Reference implements ImageReference {
     Object.freeze(this);
   }
 
+  /** `domain/path`. */
   get name(): string {
     return `${this.domain}/${this.path}`;
   }
 
+  /** Canonical full form. */
   toString(): string {
     return this.name + suffix(this.tag, this.digest);
   }
 
+  /** Docker's short form. */
   familiar(): string {
     return familiarName(this.domain, this.path) + suffix(this.tag, this.digest);
   }

@@ -104,6 +104,7 @@ export class FsContentStore implements ContentStore {
     return blobFile(this.layout.blobsDir, parseDigest(digest));
   }
 
+  /** See {@link ContentStore.writeBlob} and the write protocol in this module's comment. */
   async writeBlob(content: BlobInput, expected?: ExpectedBlob, options: StoreCallOptions = {}): Promise<WrittenBlob> {
     const signal = options.signal;
     const what = expected === undefined ? "writing a blob" : `writing blob ${expected.digest}`;
@@ -212,11 +213,13 @@ export class FsContentStore implements ContentStore {
     }
   }
 
+  /** See {@link ContentStore.hasBlob}. */
   async hasBlob(digest: Digest, options: StoreCallOptions = {}): Promise<boolean> {
     throwIfAborted(options.signal, `looking up blob ${digest}`);
     return exists(this.blobPath(digest));
   }
 
+  /** See {@link ContentStore.blobSize}. */
   async blobSize(digest: Digest, options: StoreCallOptions = {}): Promise<number> {
     throwIfAborted(options.signal, `looking up blob ${digest}`);
     try {
@@ -270,6 +273,7 @@ export class FsContentStore implements ContentStore {
     return verifier;
   }
 
+  /** See {@link ContentStore.readBlob}: `expectedSize` is checked before reading, the digest after. */
   async readBlob(digest: Digest, options: ReadBlobOptions = {}): Promise<Uint8Array> {
     const what = `reading blob ${digest}`;
     throwIfAborted(options.signal, what);
@@ -301,6 +305,11 @@ export class FsContentStore implements ContentStore {
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   }
 
+  /**
+   * See {@link ContentStore.deleteBlob}. Readers that already opened the
+   * blob keep reading it (POSIX unlink semantics); image records that refer
+   * to it are not checked (no prune yet).
+   */
   async deleteBlob(digest: Digest, options: StoreCallOptions = {}): Promise<boolean> {
     throwIfAborted(options.signal, `deleting blob ${digest}`);
     try {
@@ -312,6 +321,7 @@ export class FsContentStore implements ContentStore {
     }
   }
 
+  /** See {@link ContentStore.listBlobs}. */
   async *listBlobs(options: StoreCallOptions = {}): AsyncIterable<Digest> {
     const names = await readdir(this.layout.blobsDir);
     for (const name of names) {

@@ -241,7 +241,9 @@ export class ImageStore {
    * Removes the name `ref` (a bare repository means its `latest` tag) and
    * returns the record it held. Blobs are kept.
    *
-   * @throws BuildError STORE_NOT_FOUND when no such name is stored.
+   * @throws BuildError STORE_NOT_FOUND when no such name is stored;
+   *   STORE_CORRUPT when its record was damaged (the name is removed anyway,
+   *   which is how a damaged record is cleared).
    */
   async untag(ref: string | ImageReference, options: StoreCallOptions = {}): Promise<ImageRecord> {
     const name = toName(ref);

@@ -42,12 +42,14 @@ export class VerifyingStream extends Transform {
     this.#hash = hash ? createHash("sha256") : undefined;
   }
 
+  /** Counts, hashes and passes on one chunk. */
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.#seen += chunk.length;
     this.#hash?.update(chunk);
     callback(null, chunk);
   }
 
+  /** Fails the stream when the size or digest is wrong. */
   override _flush(callback: TransformCallback): void {
     if (this.#seen !== this.#size) {
       callback(corruptBlobError(this.#digest, this.#path, `read ${this.#seen} bytes, expected ${this.#size}`));
