@@ -1,3 +1,4 @@
+import type { BigIntStats } from "node:fs";
 import { lstat, readdir, rmdir, stat, unlink, utimes } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { resolveInRoot } from "./root-path.js";
@@ -9,8 +10,11 @@ import { resolveInRoot } from "./root-path.js";
  * the layer the RUN step produces, although the Dockerfile never created
  * them. As BuildKit's `MountStubsCleaner` does, tsbuild notes which paths are
  * missing before the run and removes them afterwards if they are still empty
- * stubs, restoring the parent directory's timestamps so the layer stays
- * reproducible.
+ * stubs. Timestamps: a directory the stubs were created in gets its pre-run
+ * timestamps back when its entries are the same as before the run (so a RUN
+ * step that did not touch /etc leaves /etc exactly as it was, and the layer
+ * is reproducible); otherwise, as BuildKit, the removal itself does not
+ * change them.
  */
 export interface MountStubs {
   /** Host paths that did not exist before the run, deepest first. */
@@ -31,6 +35,7 @@ export interface RecordMountStubsOptions {
 export async function recordMountStubs(options: RecordMountStubsOptions): Promise<MountStubs> {
   const rootfs = resolve(options.rootfs);
   const missing = new Set<string>();
+  const parents = new Map<string, ParentState>();
   for (const destination of options.destinations) {
     let hostPath: string;
     try {
@@ -45,10 +50,32 @@ export async function recordMountStubs(options: RecordMountStubsOptions): Promis
       missing.add(hostPath);
       hostPath = dirname(hostPath);
     }
+    if (missing.has(hostPath) || parents.has(hostPath) || !missingChildOf(missing, hostPath)) continue;
+    const state = await parentState(hostPath);
+    if (state !== undefined) parents.set(hostPath, state);
   }
   // Deepest first, so a stub directory is empty by the time it is considered.
   const paths = [...missing].sort((a, b) => b.split("/").length - a.split("/").length || a.localeCompare(b));
-  return { paths, cleanup: () => removeStubs(paths) };
+  return { paths, cleanup: () => removeStubs(paths, parents) };
+}
+
+/** An existing directory a stub will be created in, as it was before the run. */
+interface ParentState {
+  readonly stat: BigIntStats;
+  readonly entries: readonly string[];
+}
+
+function missingChildOf(missing: ReadonlySet<string>, dir: string): boolean {
+  for (const path of missing) if (dirname(path) === dir) return true;
+  return false;
+}
+
+async function parentState(dir: string): Promise<ParentState | undefined> {
+  try {
+    return { stat: await stat(dir, { bigint: true }), entries: (await readdir(dir)).sort() };
+  } catch {
+    return undefined;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -63,7 +90,7 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function removeStubs(paths: readonly string[]): Promise<void> {
+async function removeStubs(paths: readonly string[], parents: ReadonlyMap<string, ParentState>): Promise<void> {
   for (const path of paths) {
     try {
       const st = await lstat(path);
@@ -80,6 +107,15 @@ async function removeStubs(paths: readonly string[]): Promise<void> {
       await utimes(parent, nsToSeconds(parentStat.atimeNs), nsToSeconds(parentStat.mtimeNs));
     } catch {
       // Already gone, or not ours to remove: leave it.
+    }
+  }
+  for (const [dir, before] of parents) {
+    try {
+      const entries = (await readdir(dir)).sort();
+      if (entries.length !== before.entries.length || entries.some((e, i) => e !== before.entries[i])) continue;
+      await utimes(dir, nsToSeconds(before.stat.atimeNs), nsToSeconds(before.stat.mtimeNs));
+    } catch {
+      // Gone or not ours: leave it.
     }
   }
 }

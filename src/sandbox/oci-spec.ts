@@ -68,7 +68,7 @@ export function buildOciSpec(input: OciSpecInput): RuntimeConfig {
       },
       args: [...spec.args],
       env: [...spec.env],
-      cwd: posix.normalize(spec.cwd),
+      cwd: cleanPath(spec.cwd),
       // Inheritable and ambient stay empty: since CVE-2022-24769 runtimes must
       // not let capabilities survive an execve of a non-root program.
       capabilities: {
@@ -122,7 +122,7 @@ function convertMount(m: SandboxMount): RuntimeMount {
   if (!posix.isAbsolute(m.destination)) {
     throw new BuildError("INTERNAL", `mount destination ${JSON.stringify(m.destination)} is not absolute`);
   }
-  const destination = posix.normalize(m.destination).replace(/(.)\/+$/, "$1");
+  const destination = cleanPath(m.destination);
   if (destination === "/") {
     throw new BuildError("INTERNAL", "cannot mount over the root filesystem");
   }
@@ -141,6 +141,12 @@ function convertMount(m: SandboxMount): RuntimeMount {
     source: "tmpfs",
     options: ["nosuid", "nodev", ...(m.readonly ? ["ro"] : []), ...extra],
   };
+}
+
+/** Normalised absolute path without a trailing slash (`/a/./b/` is `/a/b`). */
+function cleanPath(path: string): string {
+  const normalized = posix.normalize(path);
+  return normalized.length > 1 ? normalized.replace(/\/+$/, "") : normalized;
 }
 
 function depth(destination: string): number {
