@@ -1,10 +1,12 @@
 import type { Command } from "./command.js";
+import { checkCommand } from "./commands/check.js";
+import { parseCommand } from "./commands/parse.js";
 
 /**
  * Every subcommand, in the order `tsbuild --help` lists them. A new command
  * is one file under `commands/` plus one line here.
  */
-export const COMMANDS: readonly Command[] = [];
+export const COMMANDS: readonly Command[] = [parseCommand, checkCommand];
 
 /** Looks a subcommand up by name. */
 export function findCommand(name: string): Command | undefined {
