@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { constants } from "node:os";
-import { join, posix } from "node:path";
+import { join, posix, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { BuildError } from "../diagnostics/build-error.js";
 import { recordMountStubs, type MountStubs } from "./mount-stubs.js";
@@ -73,9 +73,11 @@ export class RuncSandbox implements Sandbox {
   }
 
   /** {@inheritDoc Sandbox.run} */
-  async run(spec: ProcessSpec, options: RunOptions = {}): Promise<RunResult> {
+  async run(processSpec: ProcessSpec, options: RunOptions = {}): Promise<RunResult> {
     const { signal } = options;
     throwIfAborted(signal);
+    // The runtime resolves a relative root.path against the bundle directory.
+    const spec: ProcessSpec = { ...processSpec, rootfs: resolve(processSpec.rootfs) };
     const id = `${CONTAINER_ID_PREFIX}${randomBytes(8).toString("hex")}`;
     const bundle = join(this.bundleRoot, id);
     await mkdir(this.stateRoot, { recursive: true, mode: 0o700 });
