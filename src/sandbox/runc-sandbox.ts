@@ -108,6 +108,12 @@ export class RuncSandbox implements Sandbox {
 
   /** Writes hosts, resolv.conf and config.json into the bundle and returns the config. */
   private async prepareBundle(id: string, bundle: string, spec: ProcessSpec): Promise<RuntimeConfig> {
+    // Checked first: creating the working directory below would otherwise
+    // silently create a missing rootfs.
+    const rootStat = await stat(spec.rootfs).catch(() => undefined);
+    if (rootStat === undefined || !rootStat.isDirectory()) {
+      throw new BuildError("INTERNAL", `root filesystem ${spec.rootfs} is not a directory`);
+    }
     try {
       // runc refuses a missing working directory; BuildKit creates it, owned by root.
       await mkdirInRoot(spec.rootfs, spec.cwd);

@@ -128,6 +128,15 @@ esac
     expect(await readdir(join(stateDir, "bundles"))).toEqual([]);
   });
 
+  it("refuses a missing rootfs instead of creating it", async () => {
+    const runtime = await fakeRuntime("exit 0");
+    const missing = join(dir, "missing-rootfs");
+    const err = await new RuncSandbox({ stateDir, runtime }).run(spec({ rootfs: missing })).catch((e: unknown) => e);
+    expect(isBuildError(err, "INTERNAL")).toBe(true);
+    expect(await readdir(dir)).not.toContain("missing-rootfs");
+    expect(await readFile(callLog, "utf8")).toBe("");
+  });
+
   it("names a runtime binary that cannot be run", async () => {
     const sandbox = new RuncSandbox({ stateDir, runtime: join(dir, "no-such-runc") });
     const err = await sandbox.run(spec()).catch((e: unknown) => e);
