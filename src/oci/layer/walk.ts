@@ -1,0 +1,179 @@
+import type { Stats } from "node:fs";
+import { lstat, readdir, readlink } from "node:fs/promises";
+import { join } from "node:path";
+import { getAttribute, listAttributes } from "@napi-rs/xattr";
+import { BuildError } from "../../diagnostics/build-error.js";
+import { compareUtf8, isLayerXattr, type LayerEntry, type LayerEntryType } from "./entry.js";
+
+/** Options for {@link walkDirectory}. */
+export interface WalkOptions {
+  /** Cancels the walk (rejects with BuildError ABORTED). */
+  readonly signal?: AbortSignal;
+  /**
+   * Which extended attributes to read: `layer` (default) keeps those
+   * {@link isLayerXattr} accepts; `all` keeps every one, including
+   * `trusted.overlay.*` (for the overlay diff, which interprets and drops them).
+   */
+  readonly xattrs?: "layer" | "all";
+}
+
+/** Files stat'ed concurrently within one directory. */
+const STAT_CONCURRENCY = 32;
+
+/** Throws BuildError ABORTED when `signal` is aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) {
+    throw new BuildError("ABORTED", "layer operation cancelled", { cause: signal.reason });
+  }
+}
+
+/** Linux `major()` / `minor()` of a device number. */
+export function splitDevice(rdev: number): { major: number; minor: number } {
+  const d = BigInt(rdev);
+  const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
+  const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
+  return { major: Number(major), minor: Number(minor) };
+}
+
+/** The errno number in a @napi-rs/xattr error message ("... (os error 95)"), if any. */
+export function xattrErrno(err: unknown): number | undefined {
+  const m = /os error (\d+)/.exec(err instanceof Error ? err.message : String(err));
+  return m === null ? undefined : Number(m[1]);
+}
+
+const ENOTSUP = 95;
+const ENODATA = 61;
+
+/** Reads the extended attributes of `path` (never following a symlink), sorted by name. */
+export async function readXattrs(
+  path: string,
+  filter: (name: string) => boolean,
+): Promise<Map<string, Buffer> | undefined> {
+  let names: string[];
+  try {
+    names = await listAttributes(path);
+  } catch (err) {
+    if (xattrErrno(err) === ENOTSUP) return undefined;
+    throw err;
+  }
+  const wanted = names.filter(filter).sort(compareUtf8);
+  if (wanted.length === 0) return undefined;
+  const out = new Map<string, Buffer>();
+  for (const name of wanted) {
+    try {
+      const value = await getAttribute(path, name);
+      if (value !== null) out.set(name, value);
+    } catch (err) {
+      // Removed between list and get: the attribute is simply gone.
+      if (xattrErrno(err) !== ENODATA) throw err;
+    }
+  }
+  return out.size === 0 ? undefined : out;
+}
+
+function typeOf(st: Stats): LayerEntryType | undefined {
+  if (st.isFile()) return "file";
+  if (st.isDirectory()) return "directory";
+  if (st.isSymbolicLink()) return "symlink";
+  if (st.isCharacterDevice()) return "char-device";
+  if (st.isBlockDevice()) return "block-device";
+  if (st.isFIFO()) return "fifo";
+  // Sockets cannot be represented in tar; Docker and BuildKit skip them too.
+  return undefined;
+}
+
+/** One walked file with the stat data the diff needs beyond {@link LayerEntry}. */
+export interface WalkedEntry extends LayerEntry {
+  /** Raw `rdev` (device files). */
+  readonly rdev: number;
+}
+
+/**
+ * Lists every file under `root` (not `root` itself) as layer entries,
+ * sorted by path in byte order, never following symlinks. Regular files
+ * with several links inside the tree become one `file` (the first path in
+ * sort order) and `hardlink` entries pointing at it, so the tar keeps them
+ * linked; other types are never grouped (overlayfs shares one inode among
+ * its whiteouts, which must stay separate entries).
+ */
+export async function walkDirectory(root: string, options: WalkOptions = {}): Promise<WalkedEntry[]> {
+  const { signal } = options;
+  const filter = options.xattrs === "all" ? () => true : isLayerXattr;
+  const out: WalkedEntry[] = [];
+  /** Inode keys of regular files with more than one link. */
+  const inodes = new Map<WalkedEntry, string>();
+
+  async function visit(rel: string): Promise<void> {
+    throwIfAborted(signal);
+    const abs = rel === "" ? root : join(root, rel);
+    const names = await readdir(abs);
+    const children: WalkedEntry[] = [];
+    for (let i = 0; i < names.length; i += STAT_CONCURRENCY) {
+      const batch = names.slice(i, i + STAT_CONCURRENCY);
+      const results = await Promise.all(
+        batch.map(async (name) => {
+          const childRel = rel === "" ? name : `${rel}/${name}`;
+          const childAbs = join(root, childRel);
+          const st = await lstat(childAbs);
+          const type = typeOf(st);
+          if (type === undefined) return undefined;
+          const xattrs = await readXattrs(childAbs, filter);
+          const { major, minor } = splitDevice(st.rdev);
+          const device = type === "char-device" || type === "block-device";
+          const entry: WalkedEntry = {
+            path: childRel,
+            type,
+            mode: st.mode & 0o7777,
+            uid: st.uid,
+            gid: st.gid,
+            mtimeMs: st.mtimeMs,
+            size: type === "file" ? st.size : 0,
+            rdev: st.rdev,
+            ...(type === "symlink" ? { linkTarget: await readlink(childAbs) } : {}),
+            ...(device ? { devMajor: major, devMinor: minor } : {}),
+            ...(xattrs !== undefined ? { xattrs } : {}),
+            ...(type === "file" ? { sourcePath: childAbs } : {}),
+          };
+          if (type === "file" && st.nlink > 1) inodes.set(entry, `${st.dev}:${st.ino}`);
+          return entry;
+        }),
+      );
+      for (const r of results) if (r !== undefined) children.push(r);
+    }
+    for (const child of children) {
+      out.push(child);
+      if (child.type === "directory") await visit(child.path);
+    }
+  }
+
+  const rootStat = await lstat(root);
+  if (!rootStat.isDirectory()) {
+    throw new BuildError("INTERNAL", `cannot walk ${root}: not a directory`);
+  }
+  await visit("");
+  out.sort((a, b) => compareUtf8(a.path, b.path));
+
+  // Hard links: the first path (in sort order) of an inode is the file, the
+  // others link to it; the writer emits the first one first.
+  const firstOfInode = new Map<string, string>();
+  return out.map((e) => {
+    const inode = inodes.get(e);
+    if (inode === undefined) return e;
+    const first = firstOfInode.get(inode);
+    if (first === undefined) {
+      firstOfInode.set(inode, e.path);
+      return e;
+    }
+    return {
+      path: e.path,
+      type: "hardlink",
+      mode: e.mode,
+      uid: e.uid,
+      gid: e.gid,
+      mtimeMs: e.mtimeMs,
+      size: 0,
+      rdev: 0,
+      linkTarget: first,
+    };
+  });
+}
