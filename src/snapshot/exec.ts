@@ -1,0 +1,55 @@
+import { spawn } from "node:child_process";
+import { BuildError } from "../diagnostics/build-error.js";
+
+/** Options for {@link runTool}. */
+export interface RunToolOptions {
+  /** Working directory of the child (relative paths in arguments resolve against it). */
+  readonly cwd?: string;
+  /** Kills the child and rejects with BuildError ABORTED. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Runs a system tool (`mknod`, `mount`, `umount`...) that Node has no
+ * syscall binding for, and waits for it. Rejects with BuildError INTERNAL
+ * carrying the tool's stderr when it exits non-zero, ABORTED when `signal`
+ * fires. No shell is involved: arguments are passed as they are.
+ */
+export async function runTool(command: string, args: readonly string[], options: RunToolOptions = {}): Promise<void> {
+  const { signal } = options;
+  if (signal?.aborted === true) {
+    throw new BuildError("ABORTED", `${command} cancelled`, { cause: signal.reason });
+  }
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      stdio: ["ignore", "ignore", "pipe"],
+      // Tool messages are parsed by nobody, but keep them in English for error reports.
+      env: { ...process.env, LC_ALL: "C" },
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (d: string) => {
+      if (stderr.length < 8192) stderr += d;
+    });
+    const onAbort = (): void => {
+      child.kill("SIGKILL");
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    child.on("error", (err) => {
+      signal?.removeEventListener("abort", onAbort);
+      reject(new BuildError("INTERNAL", `cannot run ${command}: ${err.message}`, { cause: err }));
+    });
+    child.on("close", (code, sig) => {
+      signal?.removeEventListener("abort", onAbort);
+      if (signal?.aborted === true) {
+        reject(new BuildError("ABORTED", `${command} cancelled`, { cause: signal.reason }));
+      } else if (code === 0) {
+        resolve();
+      } else {
+        const why = stderr.trim() || (sig !== null ? `killed by ${sig}` : `exit status ${code}`);
+        reject(new BuildError("INTERNAL", `${command} ${args.join(" ")} failed: ${why}`));
+      }
+    });
+  });
+}
