@@ -54,6 +54,13 @@ export function parseWwwAuthenticate(header: string | readonly string[] | undefi
     while (pos < s.length && TCHAR.test(s[pos] ?? "")) pos++;
     return s.slice(start, pos);
   };
+  // Unquoted values should be tokens, but servers send bare URLs too; read
+  // up to the next separator.
+  const readBare = (): string => {
+    const start = pos;
+    while (pos < s.length && s[pos] !== "," && s[pos] !== " " && s[pos] !== "\t") pos++;
+    return s.slice(start, pos);
+  };
   const readQuoted = (): string => {
     pos++; // opening quote
     let out = "";
@@ -95,7 +102,7 @@ export function parseWwwAuthenticate(header: string | readonly string[] | undefi
         }
         pos++; // "="
         skipWs();
-        params[name.toLowerCase()] = s[pos] === '"' ? readQuoted() : readToken();
+        params[name.toLowerCase()] = s[pos] === '"' ? readQuoted() : readBare();
         skipWs();
         if (s[pos] !== ",") break;
         pos++;

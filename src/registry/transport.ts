@@ -154,6 +154,10 @@ export class RegistryTransport {
     } catch (err) {
       if (err instanceof BuildError) throw err;
       if (signal?.aborted) throw abortedError(signal);
+      if (typeof err === "object" && err !== null && sourceErrors.has(err)) {
+        // The caller's data failed (a file vanished...), not the network.
+        throw new BuildError("IO_READ", `cannot read the data to upload to ${this.host}: ${(err as Error).message}`, { cause: err });
+      }
       if (isUndiciCode(err, "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH")) {
         throw new BuildError("DIGEST_MISMATCH", `upload body to ${this.host} did not have the declared size`, { cause: err });
       }
@@ -192,7 +196,7 @@ export class RegistryTransport {
       // storage or a CDN gets a bare request (its URL is pre-signed), so a
       // third party never sees the user's token or password.
       if (authorization !== undefined && url.origin === this.baseUrl.origin) headers.authorization = authorization;
-      const body = withBody && options.body !== undefined ? await options.body() : undefined;
+      const body = withBody && options.body !== undefined ? await openBody(options.body) : undefined;
       const res = await request(url, {
         method,
         headers,
@@ -223,6 +227,26 @@ export class RegistryTransport {
   async close(): Promise<void> {
     if (this.#ownsDispatcher && !(this.#dispatcher as Agent).closed) await this.#dispatcher.close();
   }
+}
+
+/** Errors raised by request body sources, told apart from network errors. */
+const sourceErrors = new WeakSet<object>();
+
+/** Calls a body factory, marking errors of the stream it returns as source errors. */
+async function openBody(factory: BodyFactory): Promise<Readable | Uint8Array | string> {
+  let body: Readable | Uint8Array | string;
+  try {
+    body = await factory();
+  } catch (err) {
+    if (typeof err === "object" && err !== null) sourceErrors.add(err);
+    throw err;
+  }
+  if (typeof body === "object" && "on" in body && typeof body.on === "function") {
+    body.on("error", (err: unknown) => {
+      if (typeof err === "object" && err !== null) sourceErrors.add(err);
+    });
+  }
+  return body;
 }
 
 function isUndiciCode(err: unknown, code: string): boolean {

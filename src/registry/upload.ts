@@ -279,6 +279,13 @@ function sizeError(u: UploadContext, actual: string): BuildError {
   return new BuildError("DIGEST_MISMATCH", `blob ${u.digest} for ${u.ctx.host}/${u.repository}: source has ${actual} bytes, expected ${u.blob.size}`);
 }
 
+/** The caller's data failed (not the registry): IO_READ, unless it already is a BuildError. */
+function sourceError(u: UploadContext, err: unknown): BuildError {
+  if (err instanceof BuildError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  return new BuildError("IO_READ", `cannot read the data of blob ${u.digest} to upload to ${u.ctx.host}: ${msg}`, { cause: err });
+}
+
 /** Checks the closing response: 201 Created with the digest we sent. */
 async function finishUpload(u: UploadContext, res: RegistryResponse): Promise<void> {
   if (res.status !== 201 && res.status !== 204 && res.status !== 200) await failUpload(res, u.ctx);
@@ -386,9 +393,23 @@ async function sendChunk(u: UploadContext, location: URL, chunk: Buffer, offset:
 async function uploadChunked(u: UploadContext, location: URL): Promise<void> {
   let loc = location;
   let offset = 0;
-  const source = await u.blob.open();
+  let source: Readable;
   try {
-    for await (const chunk of readChunks(source, u.chunkSize)) {
+    source = await u.blob.open();
+  } catch (err) {
+    throw sourceError(u, err);
+  }
+  try {
+    const chunks = readChunks(source, u.chunkSize);
+    for (;;) {
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await chunks.next();
+      } catch (err) {
+        throw sourceError(u, err);
+      }
+      if (next.done === true) break;
+      const chunk = next.value;
       if (offset + chunk.length > u.blob.size) throw sizeError(u, `more than ${u.blob.size}`);
       loc = await sendChunk(u, loc, chunk, offset);
       offset += chunk.length;

@@ -24,7 +24,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
-import { pack, type Headers } from "tar-stream";
+import { pack, type Header } from "tar-stream";
 import type { Descriptor, ImageConfig, ImageManifest } from "../../src/oci/types.js";
 
 const run = promisify(execFile);
@@ -110,7 +110,7 @@ async function buildLayerTar(options: BusyboxImageOptions): Promise<Buffer> {
     for await (const chunk of tar as AsyncIterable<Buffer>) chunks.push(chunk);
   })();
   const base = { mtime: MTIME, uid: 0, gid: 0, uname: "root", gname: "root" };
-  const add = (header: Headers, content?: Buffer | string): Promise<void> =>
+  const add = (header: Partial<Header> & Pick<Header, "name">, content?: Buffer | string): Promise<void> =>
     new Promise((resolve, reject) => {
       const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
       if (content === undefined) tar.entry({ ...base, ...header }, cb);

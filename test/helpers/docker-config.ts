@@ -48,6 +48,8 @@ export interface FakeHelper {
 export interface TestDockerConfig {
   /** The `DOCKER_CONFIG` directory. */
   readonly dir: string;
+  /** The directory holding the fake helpers, their stores (`<name>.store.json`) and logs. */
+  readonly helperDir: string;
   /** Environment to hand to the code under test: `DOCKER_CONFIG` set, helper dir first on `PATH`. */
   readonly env: NodeJS.ProcessEnv;
   /** The parsed current `config.json` (re-read on each call). */
@@ -111,6 +113,7 @@ export async function makeDockerConfig(contents: DockerConfigContents = {}, help
   let cleaned: Promise<void> | undefined;
   return {
     dir,
+    helperDir: binDir,
     env: { ...process.env, DOCKER_CONFIG: dir, PATH: `${binDir}${delimiter}${process.env.PATH ?? ""}` },
     async readConfig() {
       return JSON.parse(await readFile(join(dir, "config.json"), "utf8")) as Record<string, unknown>;
