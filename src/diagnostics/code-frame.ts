@@ -19,6 +19,8 @@ export interface CodeFrameOptions {
 export function formatCodeFrame(source: SourceFile, ranges: readonly SourceRange[], options: CodeFrameOptions = {}): string {
   if (ranges.length === 0) return "";
   const lines = splitLines(source.text.replace(/^\uFEFF/, ""));
+  // A final newline ends the last line; it does not start an empty one worth showing.
+  if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop();
   const marked = new Set<number>();
   for (const r of ranges) {
     for (let l = r.start.line; l <= r.end.line; l++) marked.add(l);
@@ -65,7 +67,10 @@ export function formatDiagnostic(source: SourceFile, diagnostic: Diagnostic): st
   const where = diagnostic.range
     ? `${source.path}:${diagnostic.range.start.line}:${diagnostic.range.start.column}`
     : source.path;
-  const label = diagnostic.severity === "warning" ? `warning: ${diagnostic.code}: ` : "";
+  // Build checks are named by their rule (BuildKit's names), whatever their severity;
+  // tsbuild's own error codes (DF_*) would only be noise in front of the message.
+  const isRule = !/^[A-Z_]+$/.test(diagnostic.code);
+  const label = diagnostic.severity === "warning" ? `warning: ${diagnostic.code}: ` : isRule ? `${diagnostic.code}: ` : "";
   const parts = [`${where}: ${label}${diagnostic.message}`];
   if (diagnostic.range) parts.push(formatCodeFrame(source, [diagnostic.range]));
   if (diagnostic.hint) parts.push(`hint: ${diagnostic.hint}`);
