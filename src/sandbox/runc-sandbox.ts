@@ -279,10 +279,12 @@ export async function cleanupStale(options: CleanupStaleOptions): Promise<string
   if (listed.code !== 0) {
     throw new BuildError("INTERNAL", `${runtime} list failed: ${listed.stderr.trim()}`);
   }
-  const containers = (JSON.parse(listed.stdout.trim() || "null") ?? []) as Array<{
-    id: string;
-    annotations?: Record<string, string>;
-  }>;
+  let containers: Array<{ id: string; annotations?: Record<string, string> }>;
+  try {
+    containers = JSON.parse(listed.stdout.trim() || "null") ?? [];
+  } catch (cause) {
+    throw new BuildError("INTERNAL", `${runtime} list printed something that is not JSON`, { cause });
+  }
   const deleted: string[] = [];
   const kept = new Set<string>();
   for (const container of containers) {
