@@ -130,7 +130,7 @@ function bareMediaType(value: string | undefined): string | undefined {
 }
 
 /** Reads a response body fully, failing once it exceeds `limit` bytes. */
-export async function readBody(res: RegistryResponse, limit: number, what: string): Promise<Buffer> {
+async function readBody(res: RegistryResponse, limit: number, what: string): Promise<Buffer> {
   const declared = Number(headerValue(res.headers, "content-length"));
   if (Number.isFinite(declared) && declared > limit) {
     res.body.destroy();
@@ -150,7 +150,7 @@ export async function readBody(res: RegistryResponse, limit: number, what: strin
 }
 
 /** Reads an error response's body as text (bounded), for {@link registryError}. */
-export async function errorText(res: RegistryResponse): Promise<string> {
+async function errorText(res: RegistryResponse): Promise<string> {
   try {
     return (await readBody(res, 64 * 1024, "error response")).toString("utf8");
   } catch {

@@ -70,3 +70,18 @@ export function registryBaseUrl(host: string, insecureRegistries: readonly strin
   const authority = isIP(hostname) === 6 ? `[${hostname}]${port === undefined ? "" : `:${port}`}` : host;
   return `${scheme}://${authority}`;
 }
+
+/** Sources of the insecure-registry list, for {@link insecureRegistriesFrom}. */
+export interface InsecureRegistrySources {
+  /** Values of repeated `--insecure-registry` flags (each may itself be comma-separated). */
+  readonly flags?: readonly string[];
+  /** Environment holding {@link INSECURE_REGISTRIES_ENV}. Default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** The insecure-registry list from `--insecure-registry` flags plus `TSBUILD_INSECURE_REGISTRIES`, deduplicated. */
+export function insecureRegistriesFrom(sources: InsecureRegistrySources = {}): string[] {
+  const env = sources.env ?? process.env;
+  const all = [...(sources.flags ?? []).flatMap((f) => parseInsecureRegistries(f)), ...parseInsecureRegistries(env[INSECURE_REGISTRIES_ENV])];
+  return [...new Set(all)];
+}

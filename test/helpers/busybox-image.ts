@@ -102,7 +102,8 @@ async function buildLayerTar(options: BusyboxImageOptions): Promise<Buffer> {
   const applets = stdout
     .split("\n")
     .map((s) => s.trim())
-    .filter((s) => s !== "" && s !== "bin/busybox" && !s.includes(".."));
+    // `linuxrc` (an initrd entry point) has no place in a container root.
+    .filter((s) => s !== "" && s !== "bin/busybox" && s !== "linuxrc" && !s.includes(".."));
 
   const tar = pack();
   const chunks: Buffer[] = [];

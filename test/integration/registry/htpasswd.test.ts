@@ -72,8 +72,13 @@ describe("htpasswd registry", () => {
     const wrong = "Wr0ng-S3cret-Value";
     const cfg = await config({ auths: { [registry.host]: basicAuth(registry.username!, wrong) } });
     const client = clientWith(new DockerConfigCredentials({ env: cfg.env }));
-    for (const op of [client.ping(), client.getManifest("auth/busybox", "v1"), client.hasBlob("auth/busybox", image.configBlob.descriptor.digest)]) {
-      const err = await failure(op);
+    const ops = [
+      () => client.ping(),
+      () => client.getManifest("auth/busybox", "v1"),
+      () => client.hasBlob("auth/busybox", image.configBlob.descriptor.digest),
+    ];
+    for (const op of ops) {
+      const err = await failure(op());
       expect(err.code).toBe("REGISTRY_AUTH");
       expect(err.message).toContain(registry.host);
       expect(err.message).toContain("401 Unauthorized");

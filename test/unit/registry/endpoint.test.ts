@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { isInsecureHost, isLoopbackHost, parseInsecureRegistries, registryBaseUrl, splitHostPort } from "../../../src/registry/endpoint.js";
+import { insecureRegistriesFrom, isInsecureHost, isLoopbackHost, parseInsecureRegistries, registryBaseUrl, splitHostPort } from "../../../src/registry/endpoint.js";
 
 describe("endpoint", () => {
   test("splitHostPort", () => {
@@ -33,5 +33,10 @@ describe("endpoint", () => {
     expect(registryBaseUrl("::1")).toBe("http://[::1]");
     expect(registryBaseUrl("registry-1.docker.io")).toBe("https://registry-1.docker.io");
     expect(registryBaseUrl("reg.internal:5000", ["reg.internal"])).toBe("http://reg.internal:5000");
+  });
+
+  test("flags and TSBUILD_INSECURE_REGISTRIES combine", () => {
+    expect(insecureRegistriesFrom({ flags: ["a:5000", "b,c"], env: { TSBUILD_INSECURE_REGISTRIES: "c, d" } })).toEqual(["a:5000", "b", "c", "d"]);
+    expect(insecureRegistriesFrom({ env: {} })).toEqual([]);
   });
 });
