@@ -1,11 +1,11 @@
 import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { listAttributesSync, getAttributeSync } from "@napi-rs/xattr";
-import { pack, type Headers } from "tar-stream";
+import { pack, type Header } from "tar-stream";
 
 /** A tar member for {@link tarOf}: tar-stream headers (plus optional PAX records) and content. */
 export interface TestMember {
-  header: Headers & { pax?: Record<string, string> };
+  header: Partial<Header> & { name: string; pax?: Record<string, string> };
   content?: string | Buffer;
 }
 
@@ -14,7 +14,7 @@ export async function tarOf(members: readonly TestMember[]): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
   const done = new Promise<void>((resolve, reject) => {
-    p.on("data", (c: Buffer) => chunks.push(c));
+    p.on("data", (c: unknown) => chunks.push(c as Buffer));
     p.on("end", () => resolve());
     p.on("error", reject);
   });
