@@ -63,16 +63,21 @@ function unsafe(entry: string, why: string): BuildError {
 }
 
 /**
- * Splits a tar member name into clean components. Absolute names are taken
- * relative to the root (as every layer applier does); `.` and empty
- * components vanish; a `..` is refused outright, wherever it is — Docker
- * does the same, and no honest layer writer emits one.
+ * Splits a tar member name into clean components, lexically, the way Go's
+ * `filepath.Clean` does for Docker and containerd: absolute names are taken
+ * relative to the root, `.` and empty components vanish, `x/..` cancels
+ * out. A `..` that would climb above the root is refused (LAYER_UNSAFE)
+ * instead of being clamped: no honest layer writer emits one.
  */
 function components(name: string, what: string, entry: string): string[] {
   const parts: string[] = [];
   for (const c of name.split("/")) {
     if (c === "" || c === ".") continue;
-    if (c === "..") throw unsafe(entry, `${what} contains a ".." component`);
+    if (c === "..") {
+      if (parts.length === 0) throw unsafe(entry, `${what} climbs out of the layer root with ".."`);
+      parts.pop();
+      continue;
+    }
     parts.push(c);
   }
   return parts;

@@ -145,6 +145,12 @@ class ByteReader {
     }
   }
 
+  /** Stops reading: closes the underlying iterator (and the file or stream behind it). */
+  async close(): Promise<void> {
+    this.done = true;
+    await this.it.return?.();
+  }
+
   /** Reads and discards everything that is left. */
   async drain(): Promise<void> {
     this.chunks.length = 0;
@@ -206,6 +212,15 @@ function paxNumber(pax: Map<string, Buffer>, key: string, fallback: number, frac
  */
 export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerator<TarEntry, void, undefined> {
   const reader = new ByteReader(source[Symbol.asyncIterator]());
+  try {
+    yield* members(reader);
+  } finally {
+    // Also on early exit (the consumer refused a member): release the input.
+    await reader.close();
+  }
+}
+
+async function* members(reader: ByteReader): AsyncGenerator<TarEntry, void, undefined> {
   let pax: Map<string, Buffer> | undefined;
   let longName: Buffer | undefined;
   let longLink: Buffer | undefined;
@@ -252,8 +267,13 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
     for (const key of records.keys()) {
       if (key.startsWith("GNU.sparse.")) throw new TarFormatError("GNU sparse files are not supported");
     }
-    const type = entryType(raw.typeflag);
     const nameBytes = records.get("path") ?? longName ?? raw.name;
+    // Pre-POSIX archives mark directories by a trailing slash on a NUL-type
+    // member (Go does the same conversion).
+    const type =
+      raw.typeflag === TypeFlag.OldFile && nameBytes[nameBytes.length - 1] === 0x2f
+        ? "directory"
+        : entryType(raw.typeflag);
     const linkBytes = records.get("linkpath") ?? longLink ?? raw.linkname;
     longName = undefined;
     longLink = undefined;

@@ -272,6 +272,18 @@ describe("ParallelGzip", () => {
     expect(sh(`gunzip -c '${path}' | sha256sum`).split(" ")[0]).toBe(createHash("sha256").update(data).digest("hex"));
   });
 
+  it("stores incompressible blocks (including the last one) as valid stored deflate blocks", async () => {
+    const data = randomBytes(1_300_000);
+    const gz = new ParallelGzip();
+    const out = Buffer.concat([...(await gz.write(data)), ...(await gz.end())]);
+    expect(Buffer.compare(gunzipSync(out), data)).toBe(0);
+    // Stored: 5 bytes per 64 KiB plus the gzip header and trailer.
+    expect(out.length).toBeLessThan(data.length + 200);
+    const path = join(base, "r.gz");
+    await writeFile(path, out);
+    expect(sh(`gzip -t '${path}' && echo ok`).trim()).toBe("ok");
+  });
+
   it("handles empty input", async () => {
     const gz = new ParallelGzip();
     const out = Buffer.concat([...(await gz.write(Buffer.alloc(0))), ...(await gz.end())]);
