@@ -1,10 +1,16 @@
 import type { Command } from "./command.js";
 import { checkCommand } from "./commands/check.js";
+import { imagesCommand } from "./commands/images.js";
+import { inspectCommand } from "./commands/inspect.js";
+import { loadCommand } from "./commands/load.js";
 import { loginCommand } from "./commands/login.js";
 import { logoutCommand } from "./commands/logout.js";
 import { parseCommand } from "./commands/parse.js";
 import { pullCommand } from "./commands/pull.js";
 import { pushCommand } from "./commands/push.js";
+import { rmiCommand } from "./commands/rmi.js";
+import { saveCommand } from "./commands/save.js";
+import { tagCommand } from "./commands/tag.js";
 
 /**
  * Every subcommand, in the order `tsbuild --help` lists them. A new command
@@ -17,6 +23,12 @@ export const COMMANDS: readonly Command[] = [
   pushCommand,
   loginCommand,
   logoutCommand,
+  imagesCommand,
+  tagCommand,
+  rmiCommand,
+  inspectCommand,
+  saveCommand,
+  loadCommand,
 ];
 
 /** Looks a subcommand up by name. */
