@@ -455,20 +455,44 @@ function toIterable(input: LayerInput): AsyncIterable<Uint8Array> {
   return input as AsyncIterable<Uint8Array>;
 }
 
-/** Passes chunks through, feeding a hash and a byte counter. */
+/**
+ * Passes chunks through, feeding a hash and a byte counter. Each wait for
+ * the next chunk races `signal`, so a stalled input (a registry connection
+ * that hangs) cannot keep a cancelled extraction alive.
+ */
 async function* hashing(
   source: AsyncIterable<Uint8Array>,
   hash: ReturnType<typeof createHash>,
   count: { n: number },
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Uint8Array> {
-  for await (const chunk of source) {
-    if (signal?.aborted === true) {
-      throw new BuildError("ABORTED", "layer extraction cancelled", { cause: signal.reason });
+  const it = source[Symbol.asyncIterator]();
+  let onAbort: (() => void) | undefined;
+  const aborted =
+    signal === undefined
+      ? undefined
+      : new Promise<never>((_, reject) => {
+          onAbort = () => reject(new BuildError("ABORTED", "layer extraction cancelled", { cause: signal.reason }));
+          if (signal.aborted) onAbort();
+          else signal.addEventListener("abort", onAbort, { once: true });
+        });
+  aborted?.catch(() => undefined);
+  let finished = false;
+  try {
+    for (;;) {
+      const r = aborted === undefined ? await it.next() : await Promise.race([it.next(), aborted]);
+      if (r.done === true) {
+        finished = true;
+        return;
+      }
+      hash.update(r.value);
+      count.n += r.value.byteLength;
+      yield r.value;
     }
-    hash.update(chunk);
-    count.n += chunk.byteLength;
-    yield chunk;
+  } finally {
+    if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+    // Release the input; not awaited when a next() may still be pending.
+    if (!finished) void Promise.resolve(it.return?.()).catch(() => undefined);
   }
 }
 
@@ -482,7 +506,11 @@ async function* gunzipped(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buf
   const feeding = (async () => {
     try {
       for await (const chunk of source) {
+        // The consumer may have stopped (and destroyed gunzip) meanwhile; a
+        // destroyed stream never emits "drain" again, so check before waiting.
+        if (gunzip.destroyed) return;
         if (!gunzip.write(chunk)) {
+          if (gunzip.destroyed) return;
           await new Promise<void>((resolve) => {
             const done = (): void => {
               gunzip.off("drain", done);
@@ -492,10 +520,9 @@ async function* gunzipped(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buf
             gunzip.on("drain", done);
             gunzip.on("close", done);
           });
-          if (gunzip.destroyed) return;
         }
       }
-      gunzip.end();
+      if (!gunzip.destroyed) gunzip.end();
     } catch (err) {
       feedError = err;
       gunzip.destroy(err instanceof Error ? err : new Error(String(err)));

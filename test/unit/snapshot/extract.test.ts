@@ -428,6 +428,44 @@ describe("extractLayer digests", () => {
     expect((await stat(join(root, "big"))).size).toBe(300_000);
   });
 
+  it("stops with ABORTED when the input stalls and the signal fires", async () => {
+    const tar = await tarOf(members);
+    const stalled: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => {
+        let sent = false;
+        return {
+          next: () => {
+            if (!sent) {
+              sent = true;
+              return Promise.resolve({ done: false, value: tar.subarray(0, 700) });
+            }
+            return new Promise<IteratorResult<Uint8Array>>(() => undefined); // never
+          },
+        };
+      },
+    };
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const err = await extractLayer(stalled, root, { signal: controller.signal }).catch((e: unknown) => e);
+    expect((err as BuildError).code).toBe("ABORTED");
+  });
+
+  it("refuses an unsafe member in the middle of a gzip file without hanging", async () => {
+    const big = randomBytes(3_000_000);
+    const gz = gzipSync(
+      await tarOf([
+        { header: { name: "big1", type: "file" }, content: big },
+        { header: { name: "../escape", type: "file" }, content: "x" },
+        { header: { name: "big2", type: "file" }, content: big },
+      ]),
+    );
+    const layerPath = join(base, "bad.tar.gz");
+    await writeFile(layerPath, gz);
+    const err = await extractLayer(layerPath, root).catch((e: unknown) => e);
+    expect((err as BuildError).code).toBe("LAYER_UNSAFE");
+    expect(existsSync(join(base, "escape"))).toBe(false);
+  });
+
   it("stops with ABORTED when the signal fires", async () => {
     const controller = new AbortController();
     controller.abort(new Error("user cancelled"));

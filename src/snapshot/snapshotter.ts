@@ -1,0 +1,202 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { BuildError } from "../diagnostics/build-error.js";
+import type { Digest } from "../oci/digest.js";
+import type { LayerEntry } from "../oci/layer/entry.js";
+import { writeLayer } from "../oci/layer/writer.js";
+import type { FsContentStore } from "../store/fs-content-store.js";
+import { diffUpperDir } from "./diff.js";
+import { extractLayer } from "./extract.js";
+import { mountOverlay, unmount } from "./overlay.js";
+
+/** A layer as the snapshotter needs it: its blob and its uncompressed digest. */
+export interface LayerRef {
+  /** Blob digest (compressed). */
+  readonly digest: string;
+  /** Uncompressed digest: names the extracted snapshot. */
+  readonly diffId: string;
+}
+
+/** A layer a step produced, stored as a blob. */
+export interface CommittedLayer {
+  /** Media type of the blob. */
+  readonly mediaType: string;
+  /** Blob digest. */
+  readonly digest: string;
+  /** Blob size. */
+  readonly size: number;
+  /** Uncompressed digest. */
+  readonly diffId: string;
+}
+
+/** Options of {@link Snapshotter.runMutable}. */
+export interface MutableOptions {
+  /** `SOURCE_DATE_EPOCH`: clamps the layer's timestamps. */
+  readonly sourceDateEpoch?: number;
+  /** Cancels the step. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Filesystem snapshots of layers, shared by every build using one store:
+ *
+ * - an *immutable* snapshot is a layer extracted once into
+ *   `<root>/snapshots/<diffID hex>/` (overlay lower-dir form: whiteouts as
+ *   0/0 character devices, opaque directories as xattrs);
+ * - a *mutable* snapshot is an overlay of a chain of immutable ones plus a
+ *   fresh upper directory, for one RUN/COPY/WORKDIR; committing it turns the
+ *   upper directory into a layer blob and, renamed, into the immutable
+ *   snapshot of that layer (no second extraction).
+ *
+ * Crash safety: everything is prepared under `<root>/tmp/` and renamed into
+ * `snapshots/` only when complete, so a killed build leaves at worst a
+ * temporary directory, never a half-extracted snapshot under a final name.
+ * Mounts are made by the build process, which runs in its own mount
+ * namespace (see `src/cli/mount-namespace.ts`), so they vanish with it.
+ */
+export class Snapshotter {
+  private readonly snapshots: string;
+  private readonly tmp: string;
+  private readonly extracting = new Map<string, Promise<string>>();
+
+  constructor(
+    root: string,
+    private readonly content: FsContentStore,
+  ) {
+    this.snapshots = join(root, "snapshots");
+    this.tmp = join(root, "tmp");
+  }
+
+  /** The directory of an extracted layer (whether or not it exists yet). */
+  snapshotDir(diffId: string): string {
+    return join(this.snapshots, diffId.replace(/^sha256:/, ""));
+  }
+
+  /** Extracts a layer blob into its snapshot unless already there; concurrent callers share one extraction. */
+  async ensure(layer: LayerRef, signal?: AbortSignal): Promise<string> {
+    const dir = this.snapshotDir(layer.diffId);
+    if (await isDir(dir)) return dir;
+    let pending = this.extracting.get(layer.diffId);
+    if (!pending) {
+      pending = this.extract(layer, dir, signal).finally(() => this.extracting.delete(layer.diffId));
+      this.extracting.set(layer.diffId, pending);
+    }
+    return pending;
+  }
+
+  private async extract(layer: LayerRef, dir: string, signal: AbortSignal | undefined): Promise<string> {
+    await mkdir(this.snapshots, { recursive: true });
+    const work = await this.tempDir("extract");
+    try {
+      await extractLayer(this.content.blobPath(layer.digest as Digest), work, {
+        expectedDiffId: layer.diffId as Digest,
+        ...(signal ? { signal } : {}),
+      });
+      await publish(work, dir);
+      return dir;
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Runs `fn` on a writable overlay of `chain` (base layer first) and
+   * commits what it changed: returns the layer, or null when nothing
+   * changed. The overlay is always unmounted, whatever `fn` does.
+   */
+  async runMutable(chain: readonly LayerRef[], fn: (rootfs: string) => Promise<void>, options: MutableOptions = {}): Promise<CommittedLayer | null> {
+    const lowers = await Promise.all(chain.map((l) => this.ensure(l, options.signal)));
+    const work = await this.tempDir("step");
+    const upper = join(work, "upper");
+    const ovlWork = join(work, "work");
+    const merged = join(work, "merged");
+    const empty = join(work, "empty");
+    await Promise.all([upper, ovlWork, merged, empty].map((d) => mkdir(d)));
+    try {
+      await mountOverlay({
+        lowerdirs: lowers.length ? [...lowers].reverse() : [empty],
+        upperdir: upper,
+        workdir: ovlWork,
+        target: merged,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      try {
+        await fn(merged);
+      } finally {
+        await unmount(merged).catch(async () => unmount(merged, { lazy: true }));
+      }
+      const entries = await diffUpperDir(upper, options.signal ? { signal: options.signal } : {});
+      if (entries.length === 0) return null;
+      const layer = await this.storeLayer(entries, options);
+      await publish(upper, this.snapshotDir(layer.diffId));
+      return layer;
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  /** Runs `fn` on a read-only view of `chain` (for COPY --from and bind mounts). */
+  async withReadOnly<T>(chain: readonly LayerRef[], fn: (rootfs: string) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const lowers = await Promise.all(chain.map((l) => this.ensure(l, signal)));
+    const work = await this.tempDir("view");
+    const merged = join(work, "merged");
+    const empty = join(work, "empty");
+    await Promise.all([merged, empty].map((d) => mkdir(d)));
+    try {
+      await mountOverlay({ lowerdirs: lowers.length ? [...lowers].reverse() : [empty], target: merged, emptyDir: empty, ...(signal ? { signal } : {}) });
+      try {
+        return await fn(merged);
+      } finally {
+        await unmount(merged).catch(async () => unmount(merged, { lazy: true }));
+      }
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  /** Writes entries as a gzip layer straight into the content store (one pass, no temporary copy). */
+  private async storeLayer(entries: readonly LayerEntry[], options: MutableOptions): Promise<CommittedLayer> {
+    const pipe = new PassThrough({ highWaterMark: 1 << 20 });
+    const writing = writeLayer({ entries }, pipe, {
+      ...(options.sourceDateEpoch !== undefined ? { sourceDateEpoch: options.sourceDateEpoch } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const storing = this.content.writeBlob(pipe, undefined, options.signal ? { signal: options.signal } : {});
+    // If either side fails, end the other instead of leaving it waiting on the pipe.
+    const fail = (err: unknown): never => {
+      pipe.destroy(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    };
+    const [result, stored] = await Promise.all([writing.catch(fail), storing.catch(fail)]);
+    if (result.digest !== stored.digest) {
+      throw new BuildError("INTERNAL", `layer digest ${result.digest} differs from the stored blob's ${stored.digest}`);
+    }
+    return { mediaType: result.mediaType, digest: result.digest, size: result.size, diffId: result.diffId };
+  }
+
+  private async tempDir(kind: string): Promise<string> {
+    const dir = join(this.tmp, `${kind}-${process.pid}-${randomBytes(6).toString("hex")}`);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+}
+
+/** Renames a finished directory into place; if another build got there first, keeps theirs (same content). */
+async function publish(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ENOTEMPTY" && code !== "EEXIST") throw err;
+  }
+}
+
+async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
