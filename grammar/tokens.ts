@@ -23,14 +23,15 @@
  *
  * Imports nothing from `src/`.
  */
-import { createToken, Lexer, type CustomPatternMatcherFunc, type TokenType } from "chevrotain";
+import { createToken, Lexer, type CustomPatternMatcherReturn, type TokenType } from "chevrotain";
 
 /** The escape characters BuildKit allows. */
 export type EscapeChar = "\\" | "`";
 
 /**
- * Go's `unicode.IsSpace` minus `\n`: BuildKit trims with it when deciding
- * whether a line is blank or a comment.
+ * Go's `unicode.IsSpace` minus `\n`, as a regular-expression class: BuildKit
+ * trims with it when deciding whether a line is blank or a comment. The
+ * lexer itself uses the equivalent {@link isLineSpace}.
  */
 export const SPACE_CLASS = "[\\t\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]";
 
@@ -52,56 +53,131 @@ export interface LineTokens {
   readonly lexer: Lexer;
 }
 
-const isLineStart = (text: string, offset: number): boolean => offset === 0 || text.charCodeAt(offset - 1) === 10;
+const LF = 10;
+const CR = 13;
+const TAB = 9;
+const SP = 32;
+const HASH = 35;
 
-/** Wraps a sticky regex as a chevrotain custom matcher, optionally only at line starts. */
-function matcher(re: RegExp, atLineStart: boolean): CustomPatternMatcherFunc {
-  return (text, offset) => {
-    if (atLineStart && !isLineStart(text, offset)) return null;
-    re.lastIndex = offset;
-    return re.exec(text);
-  };
+const isLineStart = (text: string, offset: number): boolean => offset === 0 || text.charCodeAt(offset - 1) === LF;
+
+/** {@link SPACE_CLASS} as a predicate on a UTF-16 code unit (Go's `unicode.IsSpace` minus `\n`). */
+export function isLineSpace(c: number): boolean {
+  if (c <= 0xff) return c === SP || c === TAB || c === 0x0b || c === 0x0c || c === CR || c === 0x85 || c === 0xa0;
+  return c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
 }
 
-function escapeRe(ch: string): string {
-  return ch === "\\" ? "\\\\" : ch;
+/** True when only a run of `\r` then `\n` or the end of input follows `p` (BuildKit's line end). */
+function atEol(text: string, p: number): boolean {
+  const n = text.length;
+  while (p < n && text.charCodeAt(p) === CR) p++;
+  return p === n || text.charCodeAt(p) === LF;
+}
+
+/** True when only spaces and tabs, then a line end, follow `p`. */
+function blankThenEol(text: string, p: number): boolean {
+  const n = text.length;
+  let c = 0;
+  while (p < n && ((c = text.charCodeAt(p)) === SP || c === TAB)) p++;
+  return atEol(text, p);
+}
+
+/** A chevrotain custom match of `text[offset, end)`. */
+function image(text: string, offset: number, end: number): CustomPatternMatcherReturn {
+  return [text.slice(offset, end)] as CustomPatternMatcherReturn;
+}
+
+/*
+ * The matchers are hand-written scanners rather than regular expressions:
+ * each is linear in what it looks at, so no input (a long run of \r, of
+ * escapes, of blanks) can make the lexer backtrack quadratically. The
+ * regular expression each one implements is given above it.
+ */
+
+/** `\r*\n|\r+$` */
+function matchNewline(text: string, offset: number): CustomPatternMatcherReturn | null {
+  const n = text.length;
+  let p = offset;
+  while (p < n && text.charCodeAt(p) === CR) p++;
+  if (p < n && text.charCodeAt(p) === LF) return image(text, offset, p + 1);
+  if (p === n && p > offset) return image(text, offset, p);
+  return null;
+}
+
+/** At a line start: `SPACE*#[^\n]*?(?=\r*(?:\n|$))` */
+function matchCommentLine(text: string, offset: number): CustomPatternMatcherReturn | null {
+  if (!isLineStart(text, offset)) return null;
+  const n = text.length;
+  let p = offset;
+  while (p < n && isLineSpace(text.charCodeAt(p))) p++;
+  if (p === n || text.charCodeAt(p) !== HASH) return null;
+  let end = text.indexOf("\n", p + 1);
+  if (end < 0) end = n;
+  while (end > p + 1 && text.charCodeAt(end - 1) === CR) end--;
+  return image(text, offset, end);
+}
+
+/** At a line start: `SPACE+(?=\n|$)` */
+function matchBlankLine(text: string, offset: number): CustomPatternMatcherReturn | null {
+  if (!isLineStart(text, offset)) return null;
+  const n = text.length;
+  let p = offset;
+  while (p < n && isLineSpace(text.charCodeAt(p))) p++;
+  if (p === offset || (p < n && text.charCodeAt(p) !== LF)) return null;
+  return image(text, offset, p);
 }
 
 function build(escape: EscapeChar): LineTokens {
-  const e = escapeRe(escape);
-  // Line end as BuildKit sees it: optional \r run, then \n or end of input.
-  const eol = "\\r*(?:\\n|$)";
-  // A lone \r run at the very end of the input also ends the last line.
-  const Newline = createToken({ name: "Newline", pattern: matcher(/\r*\n|\r+$/y, false), line_breaks: true });
-  const CommentLine = createToken({
-    name: "CommentLine",
-    pattern: matcher(new RegExp(`${SPACE_CLASS}*#[^\\n]*?(?=${eol})`, "y"), true),
-    line_breaks: false,
-  });
-  const BlankLine = createToken({
-    name: "BlankLine",
-    pattern: matcher(new RegExp(`${SPACE_CLASS}+(?=\\n|$)`, "y"), true),
-    line_breaks: false,
-  });
-  // The escape is a continuation when followed only by blanks to the end of
-  // the line, and not itself preceded by an escape (so `foo \\` ends a line).
+  const esc = escape.charCodeAt(0);
+  const Newline = createToken({ name: "Newline", pattern: { exec: matchNewline }, line_breaks: true });
+  const CommentLine = createToken({ name: "CommentLine", pattern: { exec: matchCommentLine }, line_breaks: false });
+  const BlankLine = createToken({ name: "BlankLine", pattern: { exec: matchBlankLine }, line_breaks: false });
+  // `E[ \t]*(?=\r*(?:\n|$))`: the escape is a continuation when followed only
+  // by blanks to the end of the line, and not itself preceded by an escape
+  // (so `foo \\` ends a line).
   const Continuation = createToken({
     name: "Continuation",
     pattern: {
-      exec: (text: string, offset: number) => {
-        if (offset > 0 && text[offset - 1] === escape && !isLineStart(text, offset)) return null;
-        const re = continuationRe;
-        re.lastIndex = offset;
-        return re.exec(text);
+      exec: (text: string, offset: number): CustomPatternMatcherReturn | null => {
+        if (text.charCodeAt(offset) !== esc) return null;
+        if (offset > 0 && text.charCodeAt(offset - 1) === esc && !isLineStart(text, offset)) return null;
+        const n = text.length;
+        let p = offset + 1;
+        let c = 0;
+        while (p < n && ((c = text.charCodeAt(p)) === SP || c === TAB)) p++;
+        return atEol(text, p) ? image(text, offset, p) : null;
       },
-    } as unknown as CustomPatternMatcherFunc,
+    },
     line_breaks: false,
   });
-  const continuationRe = new RegExp(`${e}[ \\t]*(?=${eol})`, "y");
-  // Text stops before a continuation and before the \r run that ends a line.
+  // `(?:[^\n\rE]|\r+(?!EOL)|EE(?=[ \t]*EOL)|E(?![ \t]*EOL))+` with EOL =
+  // `\r*(?:\n|$)`: text stops before a continuation and before the \r run
+  // that ends a line.
   const Text = createToken({
     name: "Text",
-    pattern: matcher(new RegExp(`(?:[^\\n\\r${e}]|\\r+(?!${eol})|${e}${e}(?=[ \\t]*${eol})|${e}(?![ \\t]*${eol}))+`, "y"), false),
+    pattern: {
+      exec: (text: string, offset: number): CustomPatternMatcherReturn | null => {
+        const n = text.length;
+        let p = offset;
+        while (p < n) {
+          const c = text.charCodeAt(p);
+          if (c === LF) break;
+          if (c === CR) {
+            let q = p + 1;
+            while (q < n && text.charCodeAt(q) === CR) q++;
+            if (q === n || text.charCodeAt(q) === LF) break;
+            p = q;
+          } else if (c === esc) {
+            if (p + 1 < n && text.charCodeAt(p + 1) === esc && blankThenEol(text, p + 2)) p += 2;
+            else if (!blankThenEol(text, p + 1)) p++;
+            else break;
+          } else {
+            p++;
+          }
+        }
+        return p > offset ? image(text, offset, p) : null;
+      },
+    },
     line_breaks: false,
   });
   const all = [Newline, CommentLine, BlankLine, Continuation, Text];
