@@ -22,7 +22,7 @@ import type { Digest } from "../oci/digest.js";
 import { WHITEOUT_META_PREFIX, WHITEOUT_OPAQUE, WHITEOUT_PREFIX, isLayerXattr } from "../oci/layer/entry.js";
 import { TarFormatError } from "../oci/layer/tar-format.js";
 import { readTar, type TarHeader } from "../oci/layer/tar-reader.js";
-import { xattrErrno } from "../oci/layer/walk.js";
+import { asBuildError, xattrErrno } from "../oci/layer/walk.js";
 import { runTool } from "./exec.js";
 
 /** Layer bytes: a file path, a Node stream, or any async iterable of chunks. */
@@ -408,6 +408,12 @@ class Applier {
   }
 }
 
+/** zlib stream errors carry codes like Z_DATA_ERROR (corrupt) or Z_BUF_ERROR (truncated). */
+function isZlibError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return !(err instanceof BuildError) && typeof code === "string" && code.startsWith("Z_");
+}
+
 /** Whether `signal` fired (a function, so TypeScript does not narrow across awaits). */
 function isAborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
@@ -567,7 +573,12 @@ export async function extractLayer(
 ): Promise<ExtractLayerResult> {
   const { signal } = options;
   if (signal?.aborted === true) throw new BuildError("ABORTED", "layer extraction cancelled", { cause: signal.reason });
-  const rootReal = await realpath(root);
+  let rootReal: string;
+  try {
+    rootReal = await realpath(root);
+  } catch (err) {
+    throw asBuildError(err, `cannot use extraction root ${root}`);
+  }
   if (!(await lstat(rootReal)).isDirectory()) throw new BuildError("INTERNAL", `extraction root ${root} is not a directory`);
 
   const blobHash = createHash("sha256");
@@ -575,7 +586,15 @@ export async function extractLayer(
   const tarHash = createHash("sha256");
   const tarCount = { n: 0 };
 
-  const { head, rest } = await peek(hashing(toIterable(input), blobHash, blobCount, signal), 6);
+  let peeked: Awaited<ReturnType<typeof peek>>;
+  try {
+    peeked = await peek(hashing(toIterable(input), blobHash, blobCount, signal), 6);
+  } catch (err) {
+    if (err instanceof BuildError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new BuildError("IO_READ", `cannot read layer: ${message}`, { cause: err });
+  }
+  const { head, rest } = peeked;
   let compression: "gzip" | "none";
   let tarBytes: AsyncIterable<Uint8Array>;
   if (head[0] === 0x1f && head[1] === 0x8b) {
@@ -593,7 +612,14 @@ export async function extractLayer(
   const applier = new Applier(rootReal, signal);
   try {
     for await (const { header, body } of readTar(hashing(tarBytes, tarHash, tarCount, signal))) {
-      await applier.apply(header, body);
+      try {
+        await applier.apply(header, body);
+      } catch (err) {
+        if (err instanceof BuildError || err instanceof TarFormatError || isZlibError(err)) throw err;
+        // A filesystem error (ENOSPC, ENAMETOOLONG...): say which member.
+        const message = err instanceof Error ? err.message : String(err);
+        throw new BuildError("INTERNAL", `cannot extract layer entry "${header.name}": ${message}`, { cause: err });
+      }
     }
     await applier.finish();
   } catch (err) {
@@ -604,10 +630,12 @@ export async function extractLayer(
     if (err instanceof TarFormatError) {
       throw new BuildError("LAYER_UNSAFE", `layer is not a valid tar stream: ${err.message}`, { cause: err });
     }
-    if (!(err instanceof BuildError) && (err as { code?: unknown }).code === "Z_DATA_ERROR") {
+    if (isZlibError(err)) {
       throw new BuildError("LAYER_UNSAFE", `layer is not valid gzip: ${(err as Error).message}`, { cause: err });
     }
-    throw err;
+    if (err instanceof BuildError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new BuildError("INTERNAL", `cannot read layer: ${message}`, { cause: err });
   }
 
   const diffId: Digest = `sha256:${tarHash.digest("hex")}`;

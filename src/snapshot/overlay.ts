@@ -1,6 +1,7 @@
 import { lstat, mkdir, readdir } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { BuildError } from "../diagnostics/build-error.js";
+import { asBuildError } from "../oci/layer/walk.js";
 import { runTool } from "./exec.js";
 
 /**
@@ -128,8 +129,13 @@ export function planOverlayMount(options: Omit<OverlayMountOptions, "signal" | "
 }
 
 async function ensureEmptyDir(path: string): Promise<void> {
-  await mkdir(path, { recursive: true, mode: 0o755 });
-  const st = await lstat(path);
+  let st;
+  try {
+    await mkdir(path, { recursive: true, mode: 0o755 });
+    st = await lstat(path);
+  } catch (err) {
+    throw asBuildError(err, `cannot create empty bottom layer ${path}`);
+  }
   // It becomes part of the mounted view: it must really be an empty directory.
   if (!st.isDirectory() || (await readdir(path)).length > 0) {
     throw new BuildError("INTERNAL", `${path} must be an empty directory (bottom layer of a read-only overlay)`);

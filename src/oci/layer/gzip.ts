@@ -47,6 +47,7 @@ export class ParallelGzip {
   private headerDone = false;
   private ended = false;
 
+  /** @throws RangeError for a level outside 0-9. */
   constructor(options: ParallelGzipOptions = {}) {
     const level = options.level ?? 6;
     if (!Number.isInteger(level) || level < 0 || level > 9) {

@@ -72,7 +72,6 @@ const USTAR_MAGIC = Buffer.from("ustar\u000000", "latin1");
 const MAX_OCTAL_UIDGID = 0o7777777; // 7 digits + NUL in an 8-byte field
 
 function isAscii(s: string): boolean {
-  // eslint-disable-next-line no-control-regex
   return /^[\u0001-\u007f]*$/.test(s);
 }
 
@@ -172,7 +171,6 @@ function paxHeaderName(name: string): string {
 
 /** Replaces non-ASCII characters by `_` and truncates, for the ustar field shadowed by a PAX record. */
 function asciiPlaceholder(s: string, max: number): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[^\u0001-\u007f]/g, "_").slice(0, max);
 }
 
@@ -233,6 +231,7 @@ export const END_OF_ARCHIVE: Buffer = Buffer.alloc(2 * BLOCK_SIZE);
 
 /** Raised for bytes that are not a well-formed tar stream. */
 export class TarFormatError extends Error {
+  /** @param message what is wrong with the bytes. */
   constructor(message: string) {
     super(message);
     this.name = "TarFormatError";

@@ -27,6 +27,16 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   }
 }
 
+/**
+ * `err` as a BuildError: BuildErrors pass through, anything else (a
+ * filesystem error) becomes INTERNAL with `context` in front of its message.
+ */
+export function asBuildError(err: unknown, context: string): BuildError {
+  if (err instanceof BuildError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new BuildError("INTERNAL", `${context}: ${message}`, { cause: err });
+}
+
 /** Linux `major()` / `minor()` of a device number. */
 export function splitDevice(rdev: number): { major: number; minor: number } {
   const d = BigInt(rdev);
@@ -146,11 +156,15 @@ export async function walkDirectory(root: string, options: WalkOptions = {}): Pr
     }
   }
 
-  const rootStat = await lstat(root);
-  if (!rootStat.isDirectory()) {
-    throw new BuildError("INTERNAL", `cannot walk ${root}: not a directory`);
+  try {
+    const rootStat = await lstat(root);
+    if (!rootStat.isDirectory()) {
+      throw new BuildError("INTERNAL", `cannot walk ${root}: not a directory`);
+    }
+    await visit("");
+  } catch (err) {
+    throw asBuildError(err, `cannot read directory tree ${root}`);
   }
-  await visit("");
   out.sort((a, b) => compareUtf8(a.path, b.path));
 
   // Hard links: the first path (in sort order) of an inode is the file, the

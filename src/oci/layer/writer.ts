@@ -10,7 +10,7 @@ import { MediaType } from "../media-types.js";
 import { compareUtf8, tarPathOf, type LayerEntry } from "./entry.js";
 import { ParallelGzip } from "./gzip.js";
 import { END_OF_ARCHIVE, TypeFlag, encodeHeader, padding, type UstarFields } from "./tar-format.js";
-import { throwIfAborted, walkDirectory } from "./walk.js";
+import { asBuildError, throwIfAborted, walkDirectory } from "./walk.js";
 
 /** What to put in a layer: an explicit list of entries, or every file under a directory. */
 export type LayerSource =
@@ -308,8 +308,15 @@ export async function writeLayer(
   throwIfAborted(signal);
   const compression = options.compression ?? "gzip";
   const entries = "entries" in source ? source.entries : await walkDirectory(source.dir, signal ? { signal } : {});
-  const gzip = compression === "gzip" ? new ParallelGzip({ level: options.level ?? 6 }) : undefined;
-  const sink = typeof output === "string" ? await fileSink(output) : streamSink(output, options.end ?? true, signal);
+  const level = options.level ?? 6;
+  if (!Number.isInteger(level) || level < 0 || level > 9) throw internal(`gzip level must be 0-9, got ${level}`);
+  const gzip = compression === "gzip" ? new ParallelGzip({ level }) : undefined;
+  let sink: Sink;
+  try {
+    sink = typeof output === "string" ? await fileSink(output) : streamSink(output, options.end ?? true, signal);
+  } catch (err) {
+    throw asBuildError(err, `cannot create layer file ${String(output)}`);
+  }
 
   const diffHash = createHash("sha256");
   const outHash = createHash("sha256");
@@ -343,7 +350,8 @@ export async function writeLayer(
     if (signal?.aborted === true && !(err instanceof BuildError && err.code === "ABORTED")) {
       throw new BuildError("ABORTED", "layer write cancelled", { cause: err });
     }
-    throw err;
+    // Filesystem or stream errors (a file vanished, ENOSPC...).
+    throw asBuildError(err, "cannot write layer");
   }
 
   const diffId: Digest = `sha256:${diffHash.digest("hex")}`;

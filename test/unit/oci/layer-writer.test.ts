@@ -226,6 +226,30 @@ describe("writeLayer", () => {
     }
   });
 
+  it("reports a file that changed or vanished after the walk as a BuildError", async () => {
+    const src = join(base, "src");
+    await mkdir(src);
+    await writeFile(join(src, "f"), "12345");
+    const entry: LayerEntry = {
+      path: "f",
+      type: "file",
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtimeMs: 0,
+      size: 5,
+      sourcePath: join(src, "f"),
+    };
+    await writeFile(join(src, "f"), "123");
+    const changed = await writeLayer({ entries: [entry] }, join(base, "c.tgz")).catch((e: unknown) => e);
+    expect((changed as BuildError).code).toBe("INTERNAL");
+    expect((changed as BuildError).message).toMatch(/"f" changed/);
+    await rm(join(src, "f"));
+    const gone = await writeLayer({ entries: [entry] }, join(base, "g.tgz")).catch((e: unknown) => e);
+    expect(gone).toBeInstanceOf(BuildError);
+    expect(sh(`ls -A '${base}'`).trim()).toBe("src");
+  });
+
   it("writes to a stream and honours the gzip level", async () => {
     const src = join(base, "src");
     await mkdir(src);

@@ -466,6 +466,11 @@ describe("extractLayer digests", () => {
     expect(existsSync(join(base, "escape"))).toBe(false);
   });
 
+  it("reports a missing layer file as IO_READ", async () => {
+    const err = await extractLayer(join(base, "missing.tar.gz"), root).catch((e: unknown) => e);
+    expect((err as BuildError).code).toBe("IO_READ");
+  });
+
   it("stops with ABORTED when the signal fires", async () => {
     const controller = new AbortController();
     controller.abort(new Error("user cancelled"));
