@@ -57,7 +57,11 @@ export class ParallelGzip {
     this.concurrency = options.concurrency ?? Math.min(4, Math.max(2, availableParallelism()));
   }
 
-  /** Feeds uncompressed bytes; returns compressed output that is ready (possibly none). */
+  /**
+   * Feeds uncompressed bytes; returns compressed output that is ready
+   * (possibly none). `data` is copied, but only by the time the returned
+   * promise settles: do not reuse its buffer before that.
+   */
   async write(data: Uint8Array): Promise<Buffer[]> {
     if (this.ended) throw new Error("ParallelGzip: write after end");
     this.crc = crc32(data, this.crc);
