@@ -372,6 +372,16 @@ export interface StoreCredentialsInput {
   readonly password: string;
 }
 
+/** Where {@link storeCredentials} put the credentials. */
+export interface StoredCredentials {
+  /** The key they are stored under (`127.0.0.1:5000`, or Hub's `https://index.docker.io/v1/`). */
+  readonly key: string;
+  /** The config.json that was written. */
+  readonly configPath: string;
+  /** The credential helper that holds the secret; undefined when it sits (base64, not encrypted) in config.json. */
+  readonly helper: string | undefined;
+}
+
 /**
  * Saves credentials for `host` in Docker's format, as `docker login` does:
  * through the credential helper when `credHelpers[host]` or `credsStore` is
@@ -382,7 +392,7 @@ export async function storeCredentials(
   host: string,
   credentials: StoreCredentialsInput,
   options: DockerConfigOptions = {},
-): Promise<void> {
+): Promise<StoredCredentials> {
   const config = await readConfig(options);
   const key = dockerAuthKey(host);
   const auths = { ...(config.auths ?? {}) };
@@ -399,6 +409,7 @@ export async function storeCredentials(
     auths[key] = { auth: Buffer.from(`${credentials.username}:${credentials.password}`, "utf8").toString("base64") };
   }
   await writeConfig({ ...config, auths }, options);
+  return { key, configPath: configPath(options), helper };
 }
 
 /**

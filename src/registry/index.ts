@@ -61,6 +61,7 @@ export {
   type Credentials,
   type DockerConfigOptions,
   type StoreCredentialsInput,
+  type StoredCredentials,
 } from "./credentials.js";
 export {
   INSECURE_REGISTRIES_ENV,
@@ -72,5 +73,6 @@ export {
   type InsecureRegistrySources,
 } from "./endpoint.js";
 export { parseErrorBody, redactUrl, registryError, type RegistryErrorContext, type RegistryErrorEntry } from "./errors.js";
+export { runBounded, type RunBoundedOptions } from "./parallel.js";
 export { backoffDelay, isRetryableError, isRetryableStatus, parseRetryAfter, withRetry, type RetryPolicy } from "./retry.js";
 export { verifyingStream, type ExpectedContent } from "./verify.js";
