@@ -113,6 +113,16 @@ export function planOverlayMount(options: Omit<OverlayMountOptions, "signal" | "
     // kernel-version dependent, and snapshot paths are ours: refuse them.
     if (/[,:\\\n]/.test(p)) throw new BuildError("INTERNAL", `overlay directory "${p}" contains , : or \\`);
   }
+  const seen = new Set<string>();
+  for (const p of lowerdirs.map((d) => resolve(d))) {
+    // The kernel refuses this with an unhelpful "wrong fs type, bad option".
+    if (seen.has(p)) {
+      throw new BuildError("INTERNAL", `overlay lower directory ${p} is listed twice`, {
+        hint: "overlayfs refuses duplicate layers; a read-only mount of one layer gets a distinct empty bottom dir (emptyDir)",
+      });
+    }
+    seen.add(p);
+  }
   const cwd = commonAncestor(all.map((p) => resolve(p)));
   const rel = (p: string): string => relative(cwd, resolve(p)) || ".";
   const parts = [`lowerdir=${lowerdirs.map(rel).join(":")}`];

@@ -30,6 +30,7 @@ describe("planOverlayMount", () => {
       { lowerdirs: ["/with:colon"] },
       { lowerdirs: ["/with,comma"] },
       { lowerdirs: ["/l"], upperdir: "/u" },
+      { lowerdirs: ["/l/a", "/l/b", "/l/a/"] },
     ];
     for (const options of bad) expect(() => planOverlayMount(options)).toThrow(BuildError);
   });
