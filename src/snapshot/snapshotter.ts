@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { BuildError } from "../diagnostics/build-error.js";
@@ -145,7 +145,8 @@ export class Snapshotter {
     const empty = join(work, "empty");
     await Promise.all([merged, empty].map((d) => mkdir(d)));
     try {
-      await mountOverlay({ lowerdirs: lowers.length ? [...lowers].reverse() : [empty], target: merged, emptyDir: empty, ...(signal ? { signal } : {}) });
+      // One lower dir is completed by mountOverlay's own empty bottom layer (a different directory).
+      await mountOverlay({ lowerdirs: lowers.length ? [...lowers].reverse() : [empty], target: merged, ...(signal ? { signal } : {}) });
       try {
         return await fn(merged);
       } finally {
@@ -176,6 +177,30 @@ export class Snapshotter {
     return { mediaType: result.mediaType, digest: result.digest, size: result.size, diffId: result.diffId };
   }
 
+  /**
+   * Removes temporary directories of builds that are no longer running (a
+   * kill -9 leaves them): each is named after its process id, and only
+   * directories of dead processes are touched, so concurrent builds are safe.
+   */
+  async cleanupStale(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.tmp);
+    } catch {
+      return;
+    }
+    await Promise.all(
+      names.map(async (name) => {
+        const m = /^(?:extract|step|view|exec)-(\d+)-[0-9a-f]+$/.exec(name);
+        if (!m || processAlive(Number(m[1]))) return;
+        const dir = join(this.tmp, name);
+        // A killed build may have left its overlay mounted when it ran outside a private mount namespace.
+        for (const sub of ["merged", "m"]) await unmount(join(dir, sub), { lazy: true }).catch(() => undefined);
+        await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      }),
+    );
+  }
+
   private async tempDir(kind: string): Promise<string> {
     const dir = join(this.tmp, `${kind}-${process.pid}-${randomBytes(6).toString("hex")}`);
     await mkdir(dir, { recursive: true });
@@ -198,5 +223,14 @@ async function isDir(p: string): Promise<boolean> {
     return (await stat(p)).isDirectory();
   } catch {
     return false;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

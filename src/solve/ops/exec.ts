@@ -1,0 +1,116 @@
+import { createHash, randomBytes } from "node:crypto";
+import { chmod, chown, mkdir, rm, writeFile } from "node:fs/promises";
+import { join, posix } from "node:path";
+import { BuildError } from "../../diagnostics/build-error.js";
+import type { PlannedMount, StepOp } from "../../plan/graph.js";
+import type { SandboxMount } from "../../sandbox/sandbox.js";
+import { resolveUser } from "../../sandbox/user.js";
+import { mountOverlay, unmount } from "../../snapshot/overlay.js";
+import { withSourceRoot, type OpContext } from "./context.js";
+
+type ExecOp = Extract<StepOp, { kind: "exec" }>;
+
+/** The hostname RUN steps see (BuildKit's default `buildkitsandbox`). */
+export const SANDBOX_HOSTNAME = "buildkitsandbox";
+
+/**
+ * Runs a RUN step's process in `rootfs` (a mounted overlay) through the
+ * sandbox, with its mounts. Resolves on exit code 0; throws STEP_FAILED
+ * with BuildKit's wording otherwise.
+ */
+export async function runExec(op: ExecOp, rootfs: string, ctx: OpContext): Promise<void> {
+  const user = await resolveUser({ rootfs, user: op.user });
+  const scratch = join(ctx.storeRoot, "tmp", `exec-${process.pid}-${randomBytes(6).toString("hex")}`);
+  await mkdir(scratch, { recursive: true });
+  try {
+    const extra: SandboxMount[] = [];
+    if (op.command.script) {
+      // A heredoc with a shebang runs as a file, mounted read-only at /dev/pipes (BuildKit's layout).
+      const dir = join(scratch, "pipes");
+      await mkdir(dir);
+      const file = join(dir, op.command.script.name);
+      await writeFile(file, op.command.script.content);
+      await chmod(file, 0o755);
+      extra.push({ type: "bind", source: dir, destination: "/dev/pipes", readonly: true });
+    }
+    await withMounts(op.mounts, 0, extra, scratch, ctx, async (mounts) => {
+      const result = await ctx.sandbox.run(
+        {
+          rootfs,
+          args: op.command.args,
+          env: op.command.env,
+          cwd: op.workdir,
+          user,
+          hostname: SANDBOX_HOSTNAME,
+          // BuildKit's "default" network for RUN is the host's (its host mode), so package installs work.
+          network: op.network === "none" ? "none" : "host",
+          mounts,
+          // BuildKit does not set no_new_privs, so sudo/su work in RUN.
+          noNewPrivileges: false,
+        },
+        { signal: ctx.signal, onOutput: (stream, chunk) => ctx.onOutput(stream, chunk) },
+      );
+      if (result.exitCode !== 0) {
+        throw new BuildError("STEP_FAILED", `process "${op.command.args.join(" ")}" did not complete successfully: exit code: ${result.exitCode}`);
+      }
+    });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Prepares the mounts one by one (some need a read-only view kept mounted), then runs `fn`. */
+async function withMounts(
+  mounts: readonly PlannedMount[],
+  i: number,
+  acc: SandboxMount[],
+  scratch: string,
+  ctx: OpContext,
+  fn: (mounts: SandboxMount[]) => Promise<void>,
+): Promise<void> {
+  if (i === mounts.length) return fn(acc);
+  const m = mounts[i]!;
+  const next = (mount?: SandboxMount): Promise<void> => withMounts(mounts, i + 1, mount ? [...acc, mount] : acc, scratch, ctx, fn);
+  switch (m.type) {
+    case "tmpfs":
+      return next({ type: "tmpfs", destination: m.target, options: m.size ? [`size=${m.size}`] : [] });
+    case "cache": {
+      // Cache mounts persist across builds in the store; their content never enters a cache key.
+      const dir = join(ctx.storeRoot, "cache-mounts", createHash("sha256").update(m.id ?? m.target).digest("hex"));
+      await mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
+      if (m.uid !== undefined || m.gid !== undefined) await chown(dir, m.uid ?? 0, m.gid ?? 0);
+      return next({ type: "bind", source: dir, destination: m.target, readonly: m.readonly });
+    }
+    case "bind": {
+      const source = m.sourceRef ?? { kind: "context" as const };
+      return withSourceRoot(source, ctx, async (root) => {
+        const inside = posix.normalize(`/${m.source ?? ""}`);
+        const host = join(root, inside);
+        if (m.readonly) return next({ type: "bind", source: host, destination: m.target, readonly: true });
+        // A writable bind mount must not change its source (BuildKit discards the writes): overlay it.
+        const work = join(scratch, `rw-${i}`);
+        const [upper, ow, merged] = [join(work, "u"), join(work, "w"), join(work, "m")];
+        await Promise.all([upper, ow, merged].map((d) => mkdir(d, { recursive: true })));
+        await mountOverlay({ lowerdirs: [host], upperdir: upper, workdir: ow, target: merged, signal: ctx.signal });
+        try {
+          return await next({ type: "bind", source: merged, destination: m.target, readonly: false });
+        } finally {
+          await unmount(merged).catch(() => unmount(merged, { lazy: true }));
+        }
+      });
+    }
+    case "secret":
+    case "ssh":
+      if (m.required) {
+        throw new BuildError("STEP_FAILED", `${m.type} ${m.id ?? ""} is required but tsbuild cannot provide ${m.type} mounts yet`, {
+          hint: "drop required=true to run without it",
+        });
+      }
+      // Like BuildKit without a provided secret/agent: an optional mount is skipped.
+      return next();
+    default: {
+      const never: never = m.type;
+      throw new BuildError("INTERNAL", `unknown mount type ${String(never)}`);
+    }
+  }
+}

@@ -1,0 +1,350 @@
+import { BuildError, withLocation } from "../diagnostics/build-error.js";
+import type { CacheIndex, CacheRecord } from "../cache/cache-index.js";
+import { baseKey, stepKey } from "../cache/keys.js";
+import { checksumSelection } from "../copy/checksum.js";
+import type { FileHashCache } from "../copy/file-hash-cache.js";
+import type { IgnoreMatcher } from "../context/dockerignore.js";
+import type { Digest } from "../oci/digest.js";
+import type { Descriptor, HistoryEntry } from "../oci/types.js";
+import type { BuildGraph, PlannedStage, SourceRef, StepNode } from "../plan/graph.js";
+import type { BuildReporter } from "../progress/events.js";
+import type { Sandbox } from "../sandbox/sandbox.js";
+import type { CommittedLayer, LayerRef, Snapshotter } from "../snapshot/snapshotter.js";
+import type { FsContentStore } from "../store/fs-content-store.js";
+import type { OpContext } from "./ops/context.js";
+import { runCopy } from "./ops/copy.js";
+import { runExec } from "./ops/exec.js";
+import { runWorkdir } from "./ops/workdir.js";
+import { runTasks, type Task } from "./scheduler.js";
+
+/** A layer of a result: its descriptor and uncompressed digest. */
+export interface LayerInfo {
+  /** Blob descriptor for the manifest. */
+  readonly descriptor: Descriptor;
+  /** Uncompressed digest for the config's diff_ids. */
+  readonly diffId: string;
+}
+
+/** What a stage produced. */
+export interface StageOutcome {
+  /** Cache key of its last step (or its base). */
+  readonly key: string;
+  /** Its layers, base image's first. */
+  readonly layers: readonly LayerInfo[];
+  /** Its history, base image's first, one entry per instruction. */
+  readonly history: readonly HistoryEntry[];
+}
+
+/** Everything {@link solve} needs. */
+export interface SolveOptions {
+  readonly graph: BuildGraph;
+  readonly content: FsContentStore;
+  readonly storeRoot: string;
+  readonly snapshotter: Snapshotter;
+  readonly cache: CacheIndex;
+  readonly sandbox: Sandbox;
+  /** Absolute build context directory. */
+  readonly contextDir: string;
+  /** The context's ignore rules. */
+  readonly ignore?: IgnoreMatcher;
+  /** Stat cache of context file hashes (cheap rebuilds). */
+  readonly hashCache?: FileHashCache;
+  /** `--no-cache`: run every step (results are still recorded). */
+  readonly noCache?: boolean;
+  /** `--no-cache-filter`: stages (by index) whose steps always run. */
+  readonly noCacheStages?: ReadonlySet<number>;
+  /** Parallel steps at most (default: the number of cores). */
+  readonly concurrency: number;
+  /** `SOURCE_DATE_EPOCH` in seconds: layer times and history times. */
+  readonly sourceDateEpoch?: number;
+  /** Progress events. */
+  readonly reporter: BuildReporter;
+  /** Compute keys and look them up, run nothing (`tsbuild plan`). */
+  readonly dryRun?: boolean;
+  /** Cancels the build. */
+  readonly signal?: AbortSignal;
+}
+
+/** What {@link solve} returns. */
+export interface SolveResult {
+  /** Per-stage outcomes (empty for a dry run). */
+  readonly stages: Map<number, StageOutcome>;
+  /** For a dry run: every step with its key and whether the cache has it, in plan order. */
+  readonly planned: PlannedStep[];
+}
+
+/** A step's key and cache state, as a dry run finds them. */
+export interface PlannedStep {
+  /** Step id. */
+  readonly id: string;
+  /** Display name. */
+  readonly name: string;
+  /** Cache key. */
+  readonly key: string;
+  /** True when the cache has its result. */
+  readonly cached: boolean;
+  /** Stages it reads. */
+  readonly stageDeps: readonly number[];
+}
+
+interface NodeState {
+  readonly key: string;
+  readonly chain: readonly LayerInfo[];
+  readonly created: string;
+}
+
+const HISTORY_COMMENT = "buildkit.dockerfile.v0";
+
+/**
+ * Runs a build graph. Each step: compute its cache key (definition +
+ * parent key + keys of the stages it reads + checksums of the context files
+ * it reads), reuse the recorded result if there is one, otherwise run it on
+ * a mutable snapshot and record the result the moment it succeeds — which
+ * is what lets a rerun after a failure or a kill resume where it stopped.
+ * Independent stages run in parallel.
+ */
+export async function solve(options: SolveOptions): Promise<SolveResult> {
+  const { graph, reporter } = options;
+  const states = new Map<string, NodeState>();
+  const lastNode = (stage: number): string => {
+    const s = graph.stages.get(stage)!;
+    const steps = s.entries.filter((e) => e.kind === "step");
+    return steps.length ? steps[steps.length - 1]!.step.id : `base:${stage}`;
+  };
+  const internal = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, internal.signal]) : internal.signal;
+  const now = (): string => new Date(options.sourceDateEpoch !== undefined ? options.sourceDateEpoch * 1000 : Date.now()).toISOString();
+
+  const chainOf = (source: Exclude<SourceRef, { kind: "context" }>): LayerInfo[] => {
+    if (source.kind === "stage") return [...states.get(lastNode(source.stage))!.chain];
+    return imageChain(source.image.layers, source.image.config.rootfs.diff_ids);
+  };
+
+  const planned: PlannedStep[] = [];
+  const tasks: Task[] = [];
+  for (const index of graph.order) {
+    const stage = graph.stages.get(index)!;
+    const baseId = `base:${index}`;
+    tasks.push({
+      id: baseId,
+      after: stage.base.kind === "stage" ? [lastNode(stage.base.stage)] : [],
+      run: async () => {
+        states.set(baseId, baseState(stage, states, lastNode));
+      },
+    });
+    let previous = baseId;
+    for (const entry of stage.entries) {
+      if (entry.kind !== "step") continue;
+      const step = entry.step;
+      const parentId = previous;
+      tasks.push({
+        id: step.id,
+        after: [parentId, ...step.stageDeps.map(lastNode)],
+        run: async () => {
+          const parent = states.get(parentId)!;
+          const stageKeys = step.stageDeps.map((d) => states.get(lastNode(d))!.key);
+          if (options.dryRun) {
+            // Keys depend only on definitions, parent keys and context checksums, never on results: they can all be computed without running anything.
+            const key = stepKey({ definition: step.definition, parent: parent.key, stageKeys, checksums: await contextChecksums(step, { ...options, signal, stageKeys, chainOf, now }) });
+            const record = await options.cache.get(key);
+            planned.push({ id: step.id, name: step.name, key, cached: record !== undefined, stageDeps: step.stageDeps });
+            states.set(step.id, { key, chain: parent.chain, created: parent.created });
+            return;
+          }
+          const state = await runStep(step, parent, {
+            ...options,
+            signal,
+            stageKeys,
+            chainOf,
+            now,
+          });
+          states.set(step.id, state);
+        },
+      });
+      previous = step.id;
+    }
+  }
+  await runTasks(tasks, { concurrency: Math.max(1, options.concurrency), onFailure: () => internal.abort() });
+  if (options.hashCache) await options.hashCache.save();
+  if (options.dryRun) return { stages: new Map(), planned: sortByPlan(planned, tasks) };
+
+  const outcomes = new Map<number, StageOutcome>();
+  for (const index of graph.order) {
+    const stage = graph.stages.get(index)!;
+    outcomes.set(index, stageOutcome(stage, states, outcomes, lastNode(index)));
+  }
+  return { stages: outcomes, planned };
+}
+
+function sortByPlan(planned: PlannedStep[], tasks: readonly Task[]): PlannedStep[] {
+  const order = new Map(tasks.map((t, i) => [t.id, i]));
+  return planned.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+}
+
+function imageChain(layers: readonly Descriptor[], diffIds: readonly string[]): LayerInfo[] {
+  return layers.map((d, i) => ({ descriptor: d, diffId: diffIds[i] ?? d.digest }));
+}
+
+function baseState(stage: PlannedStage, states: Map<string, NodeState>, lastNode: (s: number) => string): NodeState {
+  switch (stage.base.kind) {
+    case "image": {
+      const img = stage.base.image;
+      return {
+        key: baseKey({ kind: "image", manifestDigest: img.manifestDigest }),
+        chain: imageChain(img.layers, img.config.rootfs.diff_ids),
+        created: img.config.created ?? new Date(0).toISOString(),
+      };
+    }
+    case "stage":
+      return states.get(lastNode(stage.base.stage))!;
+    case "scratch":
+      return { key: baseKey({ kind: "scratch" }), chain: [], created: new Date(0).toISOString() };
+  }
+}
+
+interface StepContext extends SolveOptions {
+  readonly signal: AbortSignal;
+  readonly stageKeys: readonly string[];
+  chainOf(source: Exclude<SourceRef, { kind: "context" }>): LayerInfo[];
+  now(): string;
+}
+
+/** Key → lookup → execute or reuse → record → events, for one step. */
+async function runStep(step: StepNode, parent: NodeState, ctx: StepContext): Promise<NodeState> {
+  const key = stepKey({ definition: step.definition, parent: parent.key, stageKeys: ctx.stageKeys, checksums: await contextChecksums(step, ctx) });
+  const useCache = !ctx.noCache && !ctx.noCacheStages?.has(step.stage);
+  if (useCache) {
+    const record = await ctx.cache.get(key);
+    if (record && (record.layer === null || (await ctx.content.hasBlob(record.layer.digest as Digest)))) {
+      ctx.reporter.onEvent({ type: "step-cached", id: step.id, name: step.name, time: Date.now() });
+      return { key, chain: record.layer ? [...parent.chain, toLayerInfo(record.layer)] : parent.chain, created: record.created };
+    }
+  }
+  const started = Date.now();
+  ctx.reporter.onEvent({ type: "step-start", id: step.id, name: step.name, time: started });
+  const tail = new OutputTail();
+  const op: OpContext = {
+    contextDir: ctx.contextDir,
+    ...(ctx.ignore ? { ignore: ctx.ignore } : {}),
+    storeRoot: ctx.storeRoot,
+    snapshotter: ctx.snapshotter,
+    sandbox: ctx.sandbox,
+    chainOf: (s) => ctx.chainOf(s).map(toRef),
+    onOutput: (stream, chunk) => {
+      const text = chunk.toString("utf8");
+      tail.add(text);
+      ctx.reporter.onEvent({ type: "step-log", id: step.id, stream, text, time: Date.now() });
+    },
+    signal: ctx.signal,
+  };
+  let layer: CommittedLayer | null;
+  try {
+    layer = await ctx.snapshotter.runMutable(
+      parent.chain.map(toRef),
+      async (rootfs) => {
+        switch (step.op.kind) {
+          case "exec":
+            return runExec(step.op, rootfs, op);
+          case "copy":
+            return runCopy(step.op, rootfs, op);
+          case "workdir":
+            return runWorkdir(step.op, rootfs);
+        }
+      },
+      { ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}), signal: ctx.signal },
+    );
+  } catch (err) {
+    const cancelled = ctx.signal.aborted;
+    const failure = stepFailure(err, step, tail, cancelled);
+    ctx.reporter.onEvent({ type: "step-error", id: step.id, name: step.name, message: failure.message, cancelled, time: Date.now() });
+    throw failure;
+  }
+  const record: CacheRecord = {
+    key,
+    layer: layer ? { mediaType: layer.mediaType, digest: layer.digest, size: layer.size, diffId: layer.diffId } : null,
+    created: ctx.now(),
+  };
+  // Recorded the moment it succeeds: a later failure or kill cannot lose this step.
+  await ctx.cache.put(record);
+  ctx.reporter.onEvent({ type: "step-done", id: step.id, name: step.name, duration: Date.now() - started, time: Date.now() });
+  return { key, chain: record.layer ? [...parent.chain, toLayerInfo(record.layer)] : parent.chain, created: record.created };
+}
+
+/** Checksums of the context files a step reads: COPY/ADD sources and bind mounts of the context. */
+async function contextChecksums(step: StepNode, ctx: StepContext): Promise<string[]> {
+  const op = step.op;
+  const base = { root: ctx.contextDir, ...(ctx.ignore ? { ignore: ctx.ignore } : {}), followTopLevelSymlinks: true };
+  const opts = { ...(ctx.hashCache ? { cache: ctx.hashCache } : {}), signal: ctx.signal };
+  try {
+    if (op.kind === "copy" && op.source.kind === "context" && op.copy.sources.length > 0) {
+      const urls = op.copy.sources.filter((s) => /^https?:\/\//i.test(s));
+      const local = op.copy.sources.filter((s) => !/^https?:\/\//i.test(s));
+      // URLs are keyed by their text and --checksum (BuildKit keys them by content once fetched; see the note in the README).
+      const sums = local.length ? [(await checksumSelection({ ...base, sources: local, excludes: op.copy.excludes }, opts)).digest] : [];
+      return [...sums, ...urls];
+    }
+    if (op.kind === "exec") {
+      const sums: string[] = [];
+      for (const m of op.mounts) {
+        if (m.type === "bind" && (m.sourceRef === undefined || m.sourceRef.kind === "context")) {
+          sums.push((await checksumSelection({ ...base, sources: [m.source ?? "."] }, opts)).digest);
+        }
+      }
+      return sums;
+    }
+    return [];
+  } catch (err) {
+    throw withLocation(err, step.range);
+  }
+}
+
+function toLayerInfo(l: { mediaType: string; digest: string; size: number; diffId: string }): LayerInfo {
+  return { descriptor: { mediaType: l.mediaType, digest: l.digest, size: l.size }, diffId: l.diffId };
+}
+
+function toRef(l: LayerInfo): LayerRef {
+  return { digest: l.descriptor.digest, diffId: l.diffId };
+}
+
+/** The error a failed step reports: its message, the instruction's location, and the last lines of its output. */
+function stepFailure(err: unknown, step: StepNode, tail: OutputTail, cancelled: boolean): BuildError {
+  if (cancelled && !(err instanceof BuildError && err.code === "STEP_FAILED")) {
+    return new BuildError("ABORTED", `${step.name}: cancelled`, { cause: err, locations: [step.range] });
+  }
+  const located = withLocation(err, step.range);
+  const lines = tail.lines();
+  const hint = lines.length ? `last output of ${step.name}:\n${lines.map((l) => `  ${l}`).join("\n")}` : located.hint;
+  return new BuildError(located.code, `${step.name}: ${located.message}`, { cause: err, locations: located.locations, ...(hint ? { hint } : {}) });
+}
+
+/** Keeps the last lines of a step's output for its error message. */
+class OutputTail {
+  private text = "";
+  add(chunk: string): void {
+    this.text = (this.text + chunk).slice(-8192);
+  }
+  lines(max = 12): string[] {
+    return this.text.split(/\r?\n/).filter((l) => l.trim() !== "").slice(-max);
+  }
+}
+
+/** The stage's layers and history once every step ran. */
+function stageOutcome(stage: PlannedStage, states: Map<string, NodeState>, outcomes: Map<number, StageOutcome>, last: string): StageOutcome {
+  const history: HistoryEntry[] =
+    stage.base.kind === "image" ? [...(stage.base.image.config.history ?? [])] : stage.base.kind === "stage" ? [...outcomes.get(stage.base.stage)!.history] : [];
+  let created = states.get(`base:${stage.index}`)!.created;
+  let prevChainLength = states.get(`base:${stage.index}`)!.chain.length;
+  for (const entry of stage.entries) {
+    if (entry.kind === "meta") {
+      history.push({ created, created_by: entry.createdBy, comment: HISTORY_COMMENT, empty_layer: true });
+      continue;
+    }
+    const s = states.get(entry.step.id)!;
+    created = s.created;
+    const made = s.chain.length > prevChainLength;
+    prevChainLength = s.chain.length;
+    history.push({ created, created_by: entry.step.createdBy, comment: HISTORY_COMMENT, ...(made ? {} : { empty_layer: true }) });
+  }
+  const final = states.get(last)!;
+  return { key: final.key, layers: final.chain, history };
+}
