@@ -7,7 +7,7 @@ import type { Stage } from "./types.js";
  * match case-insensitively; when several stages share a name, the last one
  * defined before `current` wins (later stages cannot shadow earlier uses).
  */
-export function stageReference(name: string, stages: readonly Stage[], current: number): number | undefined {
+export function stageReference(name: string, stages: readonly Pick<Stage, "index" | "name">[], current: number): number | undefined {
   const lower = name.toLowerCase();
   let found: number | undefined;
   for (const s of stages) {

@@ -16,6 +16,20 @@ export interface HeredocMarker {
 const HEREDOC_RE = /^(\d*)<<(-?)([^<]*)$/;
 
 /**
+ * BuildKit's `ParseHeredoc` for one word: the marker it is, or undefined
+ * when the word is not a heredoc marker (`<<EOF`, `<<-"EOF"`, `3<<EOF`).
+ */
+export function heredocMarker(word: string): HeredocMarker | undefined {
+  const m = HEREDOC_RE.exec(word);
+  if (!m || m[3] === "") return undefined;
+  const rest = m[3]!;
+  // BuildKit: a delimiter that is more than one word is not a heredoc.
+  if (rawShellWords(rest).length !== 1) return undefined;
+  const name = unquote(rest);
+  return { name, quoted: countQuotes(name) !== countQuotes(rest), chomp: m[2] === "-", fd: m[1] ? Number.parseInt(m[1], 10) : 0 };
+}
+
+/**
  * BuildKit's `heredocsFromLine`: splits the whole logical line into shell
  * words (quotes, escapes and `${...}` kept as written, always with `\` as the
  * escape, as BuildKit does) and returns every word of the form `<<NAME`,
@@ -24,15 +38,8 @@ const HEREDOC_RE = /^(\d*)<<(-?)([^<]*)$/;
 export function heredocsFromLine(line: string): HeredocMarker[] {
   const markers: HeredocMarker[] = [];
   for (const word of rawShellWords(line)) {
-    const m = HEREDOC_RE.exec(word);
-    if (!m || m[3] === "") continue;
-    const rest = m[3]!;
-    const words = rawShellWords(rest);
-    // BuildKit: a delimiter that is more than one word is not a heredoc.
-    if (words.length !== 1) continue;
-    const name = unquote(rest);
-    const quoted = countQuotes(name) !== countQuotes(rest);
-    markers.push({ name, quoted, chomp: m[2] === "-", fd: m[1] ? Number.parseInt(m[1], 10) : 0 });
+    const marker = heredocMarker(word);
+    if (marker) markers.push(marker);
   }
   return markers;
 }
