@@ -46,6 +46,23 @@ export const ERROR_CODES = {
   STEP_FAILED: { exit: 1, summary: "build step failed" },
   /** A layer tries to write outside its root, or holds an entry the sandbox forbids. */
   LAYER_UNSAFE: { exit: 1, summary: "unsafe layer content" },
+  /**
+   * A COPY/ADD source that matches nothing: a missing path, or one that
+   * `.dockerignore` hides from the build context (BuildKit's `"/x": not found`).
+   */
+  COPY_SOURCE_NOT_FOUND: { exit: 1, summary: "COPY/ADD source not found" },
+  /**
+   * A COPY/ADD whose destination cannot take the source: a directory copied
+   * onto a non-directory, a file onto a directory, a path that escapes
+   * through too many symlinks.
+   */
+  COPY_DEST_CONFLICT: { exit: 1, summary: "COPY/ADD destination conflict" },
+  /** Reading a COPY/ADD source or writing its destination failed (permissions, disk full). */
+  COPY_IO: { exit: 1, summary: "COPY/ADD input/output error" },
+  /** An ADD URL could not be fetched (network failure or a non-2xx answer). */
+  ADD_DOWNLOAD_FAILED: { exit: 1, summary: "ADD download failed" },
+  /** A local archive ADD unpacks that is corrupt, or holds an entry that would land outside the destination. */
+  ADD_ARCHIVE_INVALID: { exit: 1, summary: "ADD archive cannot be unpacked" },
   /** The work was cancelled (Ctrl-C, AbortSignal). */
   ABORTED: { exit: 130, summary: "cancelled" },
   /** A bug: an invariant tsbuild relies on did not hold. */

@@ -1,0 +1,289 @@
+import { createHash, randomBytes } from "node:crypto";
+import { constants, type BigIntStats } from "node:fs";
+import { mkdir, open, readFile, readlink, rename, rm, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { BuildError } from "../diagnostics/build-error.js";
+import { isLayerXattr } from "../oci/layer/entry.js";
+import { readXattrs } from "../oci/layer/walk.js";
+
+/** Options for {@link FileHashCache.open}. */
+export interface FileHashCacheOptions {
+  /** The clock, in nanoseconds since the epoch (tests move it). Default: the real time. */
+  readonly now?: () => bigint;
+  /** The racy-clean safety margin in nanoseconds. Default 2 s. */
+  readonly marginNs?: bigint;
+}
+
+/** One remembered hash. */
+interface Entry {
+  /** `dev:ino:size:mtimeNs:ctimeNs:mode` of the file when it was hashed. */
+  readonly key: string;
+  /** When the hash was taken (ns since the epoch). */
+  readonly hashedAt: string;
+  /** True when mtime and ctime were older than hashedAt minus the margin: the entry may be trusted. */
+  readonly stable: boolean;
+  /** The digest, `sha256:<hex>`. */
+  readonly digest: string;
+}
+
+const HEADER = "tsbuild-file-hash-cache 1";
+const DEFAULT_MARGIN_NS = 2_000_000_000n;
+/** Above this many entries, those not used since the cache was opened are dropped on save. */
+const MAX_ENTRIES = 1_000_000;
+/** Read buffer per hashing call. */
+const CHUNK = 256 * 1024;
+
+/** The identity of a file version as far as `lstat` can tell. */
+export function statKey(st: BigIntStats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`;
+}
+
+function realNow(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+function escapePath(p: string): string {
+  return /[\\\t\n\r]/.test(p) ? p.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r")) : p;
+}
+
+function unescapePath(p: string): string {
+  return p.includes("\\") ? p.replace(/\\(.)/g, (_m, c: string) => (c === "t" ? "\t" : c === "n" ? "\n" : c === "r" ? "\r" : c)) : p;
+}
+
+function parseEntry(raw: string): Entry | undefined {
+  const f = raw.split("\t");
+  if (f.length !== 4) return undefined;
+  const [key, hashedAt, stable, digest] = f as [string, string, string, string];
+  return { key, hashedAt, stable: stable === "1", digest };
+}
+
+/**
+ * A persistent, stat-based cache of file content hashes, so a rebuild
+ * whose context did not change costs one `lstat` per file instead of
+ * reading every byte.
+ *
+ * ## When an entry is trusted (the racily-clean rule)
+ *
+ * An entry maps an absolute path to the digest taken at time `hashedAt`
+ * together with the file's `(dev, ino, size, mtime ns, ctime ns, mode)` at
+ * that time. It is used again only if **all** of these hold:
+ *
+ * 1. the file's current `(dev, ino, size, mtime, ctime, mode)` equal the
+ *    recorded ones, and
+ * 2. the recorded mtime **and** ctime are older than `hashedAt` minus a
+ *    safety margin (2 s).
+ *
+ * Otherwise the file is read and hashed again (and the entry replaced).
+ *
+ * Why the margin: file timestamps come from a coarse clock (a kernel tick),
+ * so a file written, hashed, and written again within the same tick can
+ * keep the same size and mtime — git calls such index entries "racily
+ * clean". Refusing to trust an entry whose timestamps are too close to the
+ * moment it was hashed closes that window: any later edit happens after
+ * `hashedAt` and therefore gets a newer timestamp. Why ctime as well:
+ * users (and tools such as `touch -m -d`, `rsync -t`, `tar x`) can set
+ * mtime back to an old value, but ctime is set by the kernel on every
+ * change and cannot be chosen, so an edit followed by restoring the mtime
+ * is still caught. Inode number and device catch files replaced by rename.
+ *
+ * ## What is hashed
+ *
+ * For a regular file, its data plus the extended attributes a layer keeps
+ * (`security.capability`, `user.*`, `trusted.*` except overlay's): the
+ * digest is the plain `sha256` of the data when there are none. For a
+ * symlink, its target. For anything else (directories, devices), the
+ * extended attributes only. Any change of these changes ctime, so the rule
+ * above covers them too.
+ *
+ * ## Storage
+ *
+ * One text file (a header line, then one tab-separated line per entry),
+ * written atomically: to a temporary file in the same directory, then
+ * renamed over the old one; a crash leaves the old or the new file, never
+ * a torn one. Concurrent builds sharing the file may lose each other's
+ * updates (last writer wins), never correctness: every entry is checked
+ * against the file before use. An unreadable or foreign file is treated as
+ * empty. Lines are parsed lazily, on first lookup of their path.
+ */
+export class FileHashCache {
+  readonly #path: string;
+  readonly #entries: Map<string, Entry | string>;
+  readonly #used = new Set<string>();
+  readonly #now: () => bigint;
+  readonly #margin: bigint;
+  #dirty = false;
+
+  private constructor(path: string, entries: Map<string, Entry | string>, options: FileHashCacheOptions) {
+    this.#path = path;
+    this.#entries = entries;
+    this.#now = options.now ?? realNow;
+    this.#margin = options.marginNs ?? DEFAULT_MARGIN_NS;
+  }
+
+  /**
+   * Loads the cache stored at `path` (a file; created on {@link save}). A
+   * missing, unreadable or corrupt file gives an empty cache.
+   */
+  static async open(path: string, options: FileHashCacheOptions = {}): Promise<FileHashCache> {
+    const entries = new Map<string, Entry | string>();
+    let text: string | undefined;
+    try {
+      text = await readFile(path, "utf8");
+    } catch {
+      text = undefined;
+    }
+    if (text !== undefined && text.startsWith(`${HEADER}\n`)) {
+      let at = HEADER.length + 1;
+      while (at < text.length) {
+        let nl = text.indexOf("\n", at);
+        if (nl < 0) nl = text.length;
+        const tab = text.indexOf("\t", at);
+        if (tab > at && tab < nl) entries.set(unescapePath(text.slice(at, tab)), text.slice(tab + 1, nl));
+        at = nl + 1;
+      }
+    }
+    return new FileHashCache(path, entries, options);
+  }
+
+  /** Number of entries held. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * The remembered digest of `absPath` if the entry may be trusted for the
+   * file described by `st` (see the class comment), without any I/O;
+   * undefined otherwise.
+   */
+  lookup(absPath: string, st: BigIntStats): string | undefined {
+    const raw = this.#entries.get(absPath);
+    if (raw === undefined) return undefined;
+    let entry: Entry | undefined;
+    if (typeof raw === "string") {
+      entry = parseEntry(raw);
+      if (entry === undefined) {
+        this.#entries.delete(absPath);
+        return undefined;
+      }
+      this.#entries.set(absPath, entry);
+    } else {
+      entry = raw;
+    }
+    if (!entry.stable || entry.key !== statKey(st)) return undefined;
+    this.#used.add(absPath);
+    return entry.digest;
+  }
+
+  /**
+   * The digest of `absPath` (see "What is hashed"), from the cache when the
+   * entry may be trusted, else by reading the file. `st` is the caller's
+   * `lstat` of the path (with `bigint: true`).
+   *
+   * @throws BuildError COPY_IO when the file cannot be read.
+   */
+  async hash(absPath: string, st: BigIntStats): Promise<string> {
+    const cached = this.lookup(absPath, st);
+    if (cached !== undefined) return cached;
+    // Taken before reading: an edit during the read then has a newer timestamp than this.
+    const hashedAt = this.#now();
+    const { digest, key } = await computeDigest(absPath, st);
+    const limit = hashedAt - this.#margin;
+    const stable = st.mtimeNs < limit && st.ctimeNs < limit;
+    // key is undefined when the file changed between the caller's lstat and our read: do not remember that.
+    if (key !== undefined) {
+      this.#entries.set(absPath, { key, hashedAt: String(hashedAt), stable, digest });
+      this.#used.add(absPath);
+      this.#dirty = true;
+    }
+    return digest;
+  }
+
+  /**
+   * Writes the cache to its file if anything changed since it was opened
+   * (temporary file + rename, creating the directory if needed).
+   *
+   * @throws BuildError COPY_IO when the file cannot be written.
+   */
+  async save(): Promise<void> {
+    if (!this.#dirty) return;
+    const lines: string[] = [HEADER];
+    const evict = this.#entries.size > MAX_ENTRIES;
+    for (const [path, e] of this.#entries) {
+      if (evict && !this.#used.has(path)) continue;
+      const rest = typeof e === "string" ? e : `${e.key}\t${e.hashedAt}\t${e.stable ? "1" : "0"}\t${e.digest}`;
+      lines.push(`${escapePath(path)}\t${rest}`);
+    }
+    const tmp = `${this.#path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    try {
+      await mkdir(dirname(this.#path), { recursive: true });
+      await writeFile(tmp, `${lines.join("\n")}\n`, { mode: 0o600 });
+      await rename(tmp, this.#path);
+      this.#dirty = false;
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw new BuildError("COPY_IO", `cannot write file hash cache ${this.#path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+/** Digest of the extended attributes plus `data` (a content digest or ""), or `data` alone without attributes. */
+function withXattrs(xattrs: ReadonlyMap<string, Buffer> | undefined, data: string): string {
+  if (xattrs === undefined || xattrs.size === 0) return data;
+  const h = createHash("sha256").update("tsbuild-xattrs-1\n");
+  for (const [name, value] of xattrs) {
+    h.update(`${name}\0${value.length}\0`).update(value).update("\0");
+  }
+  h.update(data);
+  return `sha256:${h.digest("hex")}`;
+}
+
+const EMPTY_DIGEST = `sha256:${createHash("sha256").digest("hex")}`;
+
+async function xattrsOf(absPath: string): Promise<ReadonlyMap<string, Buffer> | undefined> {
+  try {
+    return await readXattrs(absPath, isLayerXattr);
+  } catch (err) {
+    throw new BuildError("COPY_IO", `cannot read extended attributes of ${absPath}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Reads and hashes one file. Returns the stat key to remember, or
+ * undefined when the file no longer matches `st` (replaced or changed
+ * since the caller's lstat).
+ */
+async function computeDigest(absPath: string, st: BigIntStats): Promise<{ digest: string; key: string | undefined }> {
+  const key = statKey(st);
+  try {
+    if (st.isSymbolicLink()) {
+      const target = await readlink(absPath);
+      return { digest: `sha256:${createHash("sha256").update(target).digest("hex")}`, key };
+    }
+    if (!st.isFile()) {
+      return { digest: withXattrs(await xattrsOf(absPath), EMPTY_DIGEST), key };
+    }
+    // O_NOFOLLOW: never read through a symlink swapped in; O_NONBLOCK: a FIFO swapped in cannot hang us.
+    const fh = await open(absPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    let same: boolean;
+    const h = createHash("sha256");
+    try {
+      const before = await fh.stat({ bigint: true });
+      if (!before.isFile()) throw new Error("not a regular file any more");
+      const buf = Buffer.allocUnsafe(CHUNK);
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+        if (bytesRead === 0) break;
+        h.update(bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead));
+      }
+      const after = await fh.stat({ bigint: true });
+      same = statKey(before) === key && statKey(after) === key;
+    } finally {
+      await fh.close();
+    }
+    const digest = withXattrs(await xattrsOf(absPath), `sha256:${h.digest("hex")}`);
+    return { digest, key: same ? key : undefined };
+  } catch (err) {
+    if (err instanceof BuildError) throw err;
+    throw new BuildError("COPY_IO", `cannot read ${absPath}: ${(err as Error).message}`, { cause: err });
+  }
+}
