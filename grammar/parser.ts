@@ -19,69 +19,92 @@
  * Every token sequence the lexer can produce is accepted by this grammar, so
  * parsing itself never fails; problems are found when lines are interpreted.
  * The parser is stateless between inputs and reused (setting `input` resets it).
+ *
+ * The rules return the tokens themselves rather than a CST: a top-level
+ * line is its token, an instruction is the array of its tokens in source
+ * order, which is all `src/syntax/` needs (no tree to walk or sort).
  */
-import { CstParser, type CstNode, type IToken } from "chevrotain";
+import { EmbeddedActionsParser, type IToken } from "chevrotain";
 import { lineTokens, type EscapeChar, type LineTokens } from "./tokens.js";
 
-/** A CstParser for one token set. Rules are properties so a misspelt SUBRULE is a type error. */
-export class DockerfileLineParser extends CstParser {
+/**
+ * One top-level element of a file, in source order: a lone `Newline`,
+ * `CommentLine` or `BlankLine` token, or the tokens of one instruction
+ * (its first text, continuations, skipped lines, in source order).
+ */
+export type LineItem = IToken | readonly IToken[];
+
+/** True when `item` is an instruction (a token array) rather than a lone line token. */
+export function isInstructionItem(item: LineItem): item is readonly IToken[] {
+  return Array.isArray(item);
+}
+
+/** An EmbeddedActionsParser for one token set. Rules are properties so a misspelt SUBRULE is a type error. */
+export class DockerfileLineParser extends EmbeddedActionsParser {
   private readonly t: LineTokens;
 
   constructor(tokens: LineTokens) {
-    super([...tokens.all], { recoveryEnabled: false, maxLookahead: 2, nodeLocationTracking: "none" });
+    super([...tokens.all], { recoveryEnabled: false, maxLookahead: 2 });
     this.t = tokens;
     this.performSelfAnalysis();
   }
 
   /** The whole file. */
-  public dockerfile = this.RULE("dockerfile", () => {
+  public dockerfile = this.RULE("dockerfile", (): LineItem[] => {
+    const items: LineItem[] = [];
     this.MANY(() => {
       this.OR([
-        { ALT: () => this.CONSUME(this.t.Newline) },
-        { ALT: () => this.CONSUME(this.t.CommentLine) },
-        { ALT: () => this.CONSUME(this.t.BlankLine) },
-        { ALT: () => this.SUBRULE(this.instruction) },
+        { ALT: () => items.push(this.CONSUME(this.t.Newline)) },
+        { ALT: () => items.push(this.CONSUME(this.t.CommentLine)) },
+        { ALT: () => items.push(this.CONSUME(this.t.BlankLine)) },
+        { ALT: () => items.push(this.SUBRULE(this.instruction)) },
       ]);
     });
+    return items;
   });
 
   /** One logical line: an optional first text, then continued lines. */
-  public instruction = this.RULE("instruction", () => {
+  public instruction = this.RULE("instruction", (): IToken[] => {
+    const tokens: IToken[] = [];
     this.OR([
       {
         ALT: () => {
-          this.CONSUME(this.t.Text);
-          this.MANY(() => this.SUBRULE(this.continued));
+          tokens.push(this.CONSUME(this.t.Text));
+          this.MANY(() => this.SUBRULE(this.continued, { ARGS: [tokens] }));
         },
       },
-      { ALT: () => this.AT_LEAST_ONE(() => this.SUBRULE2(this.continued)) },
+      { ALT: () => this.AT_LEAST_ONE(() => this.SUBRULE2(this.continued, { ARGS: [tokens] })) },
     ]);
+    return tokens;
   });
 
-  /** A continuation escape and what the next physical lines add. */
-  public continued = this.RULE("continued", () => {
-    this.CONSUME(this.t.Continuation);
+  /**
+   * A continuation escape and what the next physical lines add, pushed onto
+   * `tokens` (absent while chevrotain records the grammar).
+   */
+  public continued = this.RULE("continued", (tokens: IToken[] = []): void => {
+    tokens.push(this.CONSUME(this.t.Continuation));
     this.OPTION(() => {
-      this.CONSUME(this.t.Newline);
-      this.MANY(() => this.SUBRULE(this.skipped));
-      this.OPTION2(() => this.CONSUME(this.t.Text));
+      tokens.push(this.CONSUME(this.t.Newline));
+      this.MANY(() => this.SUBRULE(this.skipped, { ARGS: [tokens] }));
+      this.OPTION2(() => tokens.push(this.CONSUME(this.t.Text)));
     });
   });
 
   /** Lines a continuation passes over: empty, blank and comment lines. */
-  public skipped = this.RULE("skipped", () => {
+  public skipped = this.RULE("skipped", (tokens: IToken[] = []): void => {
     this.OR([
-      { ALT: () => this.CONSUME(this.t.Newline) },
+      { ALT: () => tokens.push(this.CONSUME(this.t.Newline)) },
       {
         ALT: () => {
-          this.CONSUME(this.t.CommentLine);
-          this.OPTION(() => this.CONSUME2(this.t.Newline));
+          tokens.push(this.CONSUME(this.t.CommentLine));
+          this.OPTION(() => tokens.push(this.CONSUME2(this.t.Newline)));
         },
       },
       {
         ALT: () => {
-          this.CONSUME(this.t.BlankLine);
-          this.OPTION2(() => this.CONSUME3(this.t.Newline));
+          tokens.push(this.CONSUME(this.t.BlankLine));
+          this.OPTION2(() => tokens.push(this.CONSUME3(this.t.Newline)));
         },
       },
     ]);
@@ -111,10 +134,8 @@ export function lineGrammar(escape: EscapeChar): LineGrammar {
 
 /** The result of lexing and parsing a whole file with the line grammar. */
 export interface LineParse {
-  /** All tokens in source order. */
-  readonly tokens: readonly IToken[];
-  /** The `dockerfile` CST node. */
-  readonly cst: CstNode;
+  /** The file's top-level elements in source order. */
+  readonly items: readonly LineItem[];
   /** Lexer or parser errors; empty for every input by construction, kept as a safety net. */
   readonly errors: readonly { message: string; offset: number; line?: number; column?: number }[];
 }
@@ -124,7 +145,8 @@ export function parseLines(text: string, escape: EscapeChar): LineParse {
   const { tokens, parser } = lineGrammar(escape);
   const lexed = tokens.lexer.tokenize(text);
   parser.input = lexed.tokens;
-  const cst = parser.dockerfile();
+  const items = parser.dockerfile();
+  if (lexed.errors.length === 0 && parser.errors.length === 0) return { items, errors: [] };
   const errors = [
     ...lexed.errors.map((e) => ({ message: e.message, offset: e.offset, line: e.line, column: e.column })),
     ...parser.errors.map((e) => ({
@@ -134,5 +156,5 @@ export function parseLines(text: string, escape: EscapeChar): LineParse {
       column: e.token.startColumn,
     })),
   ];
-  return { tokens: lexed.tokens, cst, errors };
+  return { items, errors };
 }

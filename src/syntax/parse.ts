@@ -1,19 +1,21 @@
-import type { CstNode, IToken } from "chevrotain";
-import { parseLines } from "../../grammar/parser.js";
+import type { IToken } from "chevrotain";
+import { isInstructionItem, parseLines, type LineItem } from "../../grammar/parser.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { SourceFile, SourceRange } from "../diagnostics/source.js";
 import { suggest } from "../diagnostics/suggest.js";
 import type { FlagNode, HeredocNode, InstructionNode, ParseResult } from "./ast.js";
 import { splitArguments } from "./arguments.js";
-import { goTrimSpace, isGoSpace, leadingSpace } from "./chars.js";
+import { goTrimSpace, isGoSpace } from "./chars.js";
 import { scanDirectives, trimNewline } from "./directives.js";
 import { extractFlags } from "./flags.js";
 import { foldInstruction, type LogicalLine } from "./fold.js";
 import { chompHeredoc, heredocsFromLine, type HeredocMarker } from "./heredoc.js";
 import { HEREDOC_KEYWORDS, INSTRUCTION_KEYWORDS, isInstructionKeyword } from "./keywords.js";
 
-/** An item at the top level of the file, in source order. */
-type TopItem = { offset: number; line: number; token?: IToken; node?: CstNode };
+/** Keywords longer than this are not compared with the instruction names (no typo is that long). */
+const MAX_SUGGEST_LENGTH = 32;
+/** How much of an unknown keyword an error message quotes. */
+const MAX_QUOTED_KEYWORD = 40;
 
 /**
  * Parses Dockerfile text into a line AST, the way BuildKit's parser does,
@@ -27,41 +29,39 @@ type TopItem = { offset: number; line: number; token?: IToken; node?: CstNode };
 export function parseDockerfile(source: SourceFile | string): ParseResult {
   const file: SourceFile = typeof source === "string" ? { path: "Dockerfile", text: source } : source;
   const text = file.text.charCodeAt(0) === 0xfeff ? file.text.slice(1) : file.text;
-  // Physical lines with their endings, split on \n only (as BuildKit's scanner).
-  const rawLines = text === "" ? [] : text.split(/(?<=\n)/);
-  const scan = scanDirectives(rawLines);
+  const scan = scanDirectives(text);
   const diagnostics: Diagnostic[] = [...scan.diagnostics];
   const instructions: InstructionNode[] = [];
   const escape = scan.escapeChar;
 
-  const { tokens, cst, errors } = parseLines(text, escape);
-  for (const e of errors) {
-    // Unreachable by construction (the grammar accepts every token sequence); kept so a bug surfaces as a diagnostic.
-    const line = e.line ?? 1;
-    diagnostics.push({ severity: "error", code: "DF_SYNTAX", message: e.message, range: { start: { line, column: e.column ?? 1 }, end: { line, column: e.column ?? 1 } } });
-  }
+  let { items, errors } = parseLines(text, escape);
+  for (const e of errors) syntaxSafetyNet(diagnostics, e);
 
-  const items = topLevelItems(cst);
   let comments: string[] = [];
-  let skipThroughLine = 0;
-  for (const item of items) {
-    if (item.line <= skipThroughLine) continue;
-    if (item.token) {
-      if (item.token.tokenType.name === "CommentLine" && !scan.directiveLines.has(item.line)) {
-        // BuildKit drops the raw line's first character, then trims.
-        const comment = goTrimSpace(trimNewline(rawLines[item.line - 1] ?? "").slice(1));
+  // Lines before this offset were consumed as heredoc bodies: the line
+  // grammar saw them as ordinary lines, BuildKit's scanner does not.
+  let resume = 0;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (!isInstructionItem(item)) {
+      if (item.startOffset < resume) continue;
+      if (item.tokenType.name === "CommentLine" && !scan.directiveLines.has(item.startLine!)) {
+        // BuildKit drops the raw line's first character, then trims (the
+        // token starts at the line start and ends before the line end).
+        const comment = goTrimSpace(item.image.slice(1));
         if (comment === "") comments = [];
         else comments.push(comment);
       }
       continue;
     }
-    const logical = foldInstruction(flattenTokens(item.node!));
+    if (item[0]!.startOffset < resume) continue;
+    const logical = foldInstruction(item);
     const built = buildInstruction(logical, 0, escape, comments, diagnostics);
     comments = [];
     let node = built.node;
     if (built.heredocs.length > 0) {
-      const consumed = readHeredocBodies(rawLines, logical.end.line, built.heredocs);
-      skipThroughLine = consumed.lastLine;
+      const consumed = readHeredocBodies(text, item[item.length - 1]!, built.heredocs);
+      resume = consumed.next;
       if (consumed.error) {
         diagnostics.push({
           severity: "error",
@@ -72,17 +72,26 @@ export function parseDockerfile(source: SourceFile | string): ParseResult {
         });
       }
       if (node) {
-        const end = consumed.lastLine > logical.end.line
-          ? { line: consumed.lastLine, column: Math.max(1, trimNewline(rawLines[consumed.lastLine - 1] ?? "").length) }
-          : node.range.end;
+        const end = consumed.lastLine > logical.end.line ? { line: consumed.lastLine, column: Math.max(1, consumed.lastLineLength) } : node.range.end;
         node = { ...node, heredocs: consumed.heredocs, range: { start: node.range.start, end } };
+      }
+      // A body line ending in the escape character may have made the line
+      // grammar join the terminator line, or lines after it, into one
+      // instruction. Such an item straddles the end of the body: lex the
+      // rest of the file again from the line after the terminator.
+      if (straddles(items, i + 1, resume)) {
+        const again = parseLines(text.slice(resume), escape);
+        for (const e of again.errors) syntaxSafetyNet(diagnostics, e);
+        shiftItems(again.items, resume, consumed.lastLine);
+        items = again.items;
+        i = -1;
       }
     }
     if (node) instructions.push(node);
   }
 
   if (instructions.length === 0 && !diagnostics.some((d) => d.severity === "error")) {
-    const line = Math.max(1, rawLines.length);
+    const line = Math.max(1, countLines(text));
     diagnostics.push({
       severity: "error",
       code: "DF_STRUCTURE",
@@ -95,51 +104,46 @@ export function parseDockerfile(source: SourceFile | string): ParseResult {
   return { ast: { source: file, directives: scan.directives, escapeChar: escape, instructions }, diagnostics };
 }
 
-/** The top-level tokens and instruction nodes of the CST, in source order. */
-function topLevelItems(cst: CstNode): TopItem[] {
-  const items: TopItem[] = [];
-  for (const [key, children] of Object.entries(cst.children)) {
-    for (const child of children) {
-      if (key === "instruction") {
-        const first = firstToken(child as CstNode);
-        items.push({ offset: first.startOffset, line: first.startLine!, node: child as CstNode });
-      } else {
-        const tok = child as IToken;
-        items.push({ offset: tok.startOffset, line: tok.startLine!, token: tok });
-      }
+/** Reports a lexer or parser error; unreachable by construction (the grammar accepts every token sequence). */
+function syntaxSafetyNet(diagnostics: Diagnostic[], e: { message: string; line?: number; column?: number }): void {
+  const line = e.line ?? 1;
+  const column = e.column ?? 1;
+  diagnostics.push({ severity: "error", code: "DF_SYNTAX", message: e.message, range: { start: { line, column }, end: { line, column } } });
+}
+
+/** True when an instruction item from `from` on starts before `offset` and ends at or after it. */
+function straddles(items: readonly LineItem[], from: number, offset: number): boolean {
+  for (let j = from; j < items.length; j++) {
+    const item = items[j]!;
+    if (!isInstructionItem(item)) {
+      if (item.startOffset >= offset) return false;
+      continue;
     }
+    if (item[0]!.startOffset >= offset) return false;
+    if (item[item.length - 1]!.endOffset! >= offset) return true;
   }
-  return items.sort((a, b) => a.offset - b.offset);
+  return false;
 }
 
-function isToken(x: IToken | CstNode): x is IToken {
-  return (x as IToken).image !== undefined;
-}
-
-function firstToken(node: CstNode): IToken {
-  let best: IToken | undefined;
-  for (const children of Object.values(node.children)) {
-    const c = children[0];
-    if (!c) continue;
-    const t = isToken(c) ? c : firstToken(c);
-    if (!best || t.startOffset < best.startOffset) best = t;
-  }
-  return best!;
-}
-
-/** All tokens under a CST node, in source order. */
-function flattenTokens(node: CstNode): IToken[] {
-  const out: IToken[] = [];
-  const walk = (n: CstNode): void => {
-    for (const children of Object.values(n.children)) {
-      for (const c of children) {
-        if (isToken(c)) out.push(c);
-        else walk(c);
-      }
-    }
+/** Moves tokens lexed from `text.slice(offset)` to their place in the whole text. */
+function shiftItems(items: readonly LineItem[], offset: number, lines: number): void {
+  const shift = (t: IToken): void => {
+    t.startOffset += offset;
+    if (t.endOffset !== undefined) t.endOffset += offset;
+    if (t.startLine !== undefined) t.startLine += lines;
+    if (t.endLine !== undefined) t.endLine += lines;
   };
-  walk(node);
-  return out.sort((a, b) => a.startOffset - b.startOffset);
+  for (const item of items) {
+    if (isInstructionItem(item)) item.forEach(shift);
+    else shift(item);
+  }
+}
+
+/** Number of physical lines (split on `\n`, a final line without newline counts). */
+function countLines(text: string): number {
+  let n = 0;
+  for (let p = text.indexOf("\n"); p >= 0; p = text.indexOf("\n", p + 1)) n++;
+  return text.length > 0 && !text.endsWith("\n") ? n + 1 : n;
 }
 
 /** What {@link buildInstruction} made of a logical line. */
@@ -150,6 +154,11 @@ interface Built {
   readonly heredocs: readonly HeredocMarker[];
 }
 
+/** BuildKit's `reWhitespace` class `[\t\v\f\r ]` on a code unit. */
+function isSplitSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13 && c !== 10);
+}
+
 /**
  * BuildKit's `newNodeFromLine` for the logical line's text from `base`
  * (ONBUILD recurses with the offset of its wrapped instruction).
@@ -158,20 +167,22 @@ function buildInstruction(logical: LogicalLine, base: number, escape: string, co
   const text = logical.text;
   const pos = (offset: number) => logical.positionAt(offset);
   const range = (a: number, b: number): SourceRange => ({ start: pos(a), end: pos(Math.max(a, b - 1)) });
-  let s0 = base + leadingSpace(text.slice(base));
+  // strings.TrimSpace, then split off the keyword at the first [\t\v\f\r ] run.
+  let s0 = base;
+  while (s0 < text.length && isGoSpace(text[s0]!)) s0++;
   let e0 = text.length;
   while (e0 > s0 && isGoSpace(text[e0 - 1]!)) e0--;
   let cmdEnd = s0;
-  while (cmdEnd < e0 && !/[\t\v\f\r ]/.test(text[cmdEnd]!)) cmdEnd++;
+  while (cmdEnd < e0 && !isSplitSpace(text.charCodeAt(cmdEnd))) cmdEnd++;
   const keywordText = text.slice(s0, cmdEnd);
   const keyword = keywordText.toUpperCase();
   let restStart = cmdEnd;
-  while (restStart < e0 && /[\t\v\f\r ]/.test(text[restStart]!)) restStart++;
+  while (restStart < e0 && isSplitSpace(text.charCodeAt(restStart))) restStart++;
   const restText = text.slice(restStart, e0);
   const { flags: rawFlags, argsOffset } = extractFlags(restText, escape);
   let argsStart = restStart + argsOffset;
   while (argsStart < e0 && isGoSpace(text[argsStart]!)) argsStart++;
-  const argsText = text.slice(argsStart, e0);
+  const argsText = argsStart === restStart ? restText : text.slice(argsStart, e0);
   const flags: FlagNode[] = rawFlags.map((f) => {
     const body = f.text.slice(2);
     const eq = body.indexOf("=");
@@ -202,11 +213,12 @@ function buildInstruction(logical: LogicalLine, base: number, escape: string, co
     }
   } else {
     if (!isInstructionKeyword(keyword)) {
-      const hint = suggest(keyword, INSTRUCTION_KEYWORDS);
+      const hint = keyword.length <= MAX_SUGGEST_LENGTH ? suggest(keyword, INSTRUCTION_KEYWORDS) : undefined;
+      const quoted = keywordText.length > MAX_QUOTED_KEYWORD ? `${keywordText.slice(0, MAX_QUOTED_KEYWORD)}…` : keywordText;
       diagnostics.push({
         severity: "error",
         code: "DF_UNKNOWN_INSTRUCTION",
-        message: `unknown instruction: ${keywordText}${hint ? ` (did you mean ${hint}?)` : ""}`,
+        message: `unknown instruction: ${quoted}${hint ? ` (did you mean ${hint}?)` : ""}`,
         range: keywordRange,
         hint: hint ? undefined : `instructions are ${INSTRUCTION_KEYWORDS.join(", ")}`,
       });
@@ -238,44 +250,75 @@ function buildInstruction(logical: LogicalLine, base: number, escape: string, co
     original: text.slice(s0, e0),
     rest: restText,
     argsRange,
-    comments: [...comments],
+    comments: comments.length > 0 ? [...comments] : [],
     range: instructionRange,
     hasEmptyContinuation: logical.hasEmptyContinuation,
   };
   return { node: ok ? node : undefined, heredocs };
 }
 
-/** Reads heredoc bodies after line `afterLine`, one per marker, as BuildKit's scanner loop does. */
-function readHeredocBodies(
-  rawLines: readonly string[],
-  afterLine: number,
-  markers: readonly HeredocMarker[],
-): { heredocs: HeredocNode[]; lastLine: number; error?: string } {
+/** What {@link readHeredocBodies} consumed. */
+interface HeredocBodies {
+  /** One body per terminated marker. */
+  readonly heredocs: HeredocNode[];
+  /** 1-based number of the last line read (the last terminator, or the last line of the file). */
+  readonly lastLine: number;
+  /** Length of that line without its line ending. */
+  readonly lastLineLength: number;
+  /** Offset of the first line after the bodies. */
+  readonly next: number;
+  /** The delimiter of the first unterminated heredoc. */
+  readonly error?: string;
+}
+
+/**
+ * Reads heredoc bodies, one per marker, as BuildKit's scanner loop does:
+ * from the line after the instruction's last token (its last line, or a
+ * skipped empty line at the end of a continuation), line by line, each raw
+ * line (ending kept) added to the body until one equals the delimiter.
+ */
+function readHeredocBodies(text: string, last: IToken, markers: readonly HeredocMarker[]): HeredocBodies {
   const heredocs: HeredocNode[] = [];
-  let index = afterLine; // 0-based index of the next line to read
+  // Every token but a Newline lies within one line.
+  const nl = last.tokenType.name === "Newline" ? last.endOffset! : text.indexOf("\n", last.endOffset! + 1);
+  let pos = nl < 0 ? text.length : nl + 1;
+  let line = last.startLine!;
+  let lastLineLength = 0;
   for (const marker of markers) {
-    const startLine = index + 1;
+    const startLine = line + 1;
     let content = "";
     let terminated = false;
-    while (index < rawLines.length) {
-      const raw = rawLines[index++]!;
-      let candidate = trimNewline(raw);
-      if (marker.chomp) candidate = candidate.replace(/^\t+/, "");
+    while (pos < text.length) {
+      const end = text.indexOf("\n", pos);
+      const next = end < 0 ? text.length : end + 1;
+      const raw = text.slice(pos, next);
+      pos = next;
+      line++;
+      const trimmed = trimNewline(raw);
+      lastLineLength = trimmed.length;
+      const candidate = marker.chomp ? trimLeadingTabs(trimmed) : trimmed;
       if (candidate === marker.name) {
         terminated = true;
         break;
       }
       content += raw;
     }
-    if (!terminated) return { heredocs, lastLine: Math.max(afterLine, rawLines.length), error: marker.name };
+    if (!terminated) return { heredocs, lastLine: line, lastLineLength, next: pos, error: marker.name };
     heredocs.push({
       name: marker.name,
       content: marker.chomp ? chompHeredoc(content) : content,
       quoted: marker.quoted,
       chomp: marker.chomp,
       ...(marker.fd ? { fd: marker.fd } : {}),
-      range: { start: { line: startLine, column: 1 }, end: { line: index, column: 1 } },
+      range: { start: { line: startLine, column: 1 }, end: { line, column: 1 } },
     });
   }
-  return { heredocs, lastLine: index };
+  return { heredocs, lastLine: line, lastLineLength, next: pos };
+}
+
+/** BuildKit's `trimLeadingTabs`. */
+function trimLeadingTabs(s: string): string {
+  let i = 0;
+  while (s.charCodeAt(i) === 9) i++;
+  return i === 0 ? s : s.slice(i);
 }
