@@ -1,3 +1,5 @@
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { BuildError } from "../diagnostics/build-error.js";
 import { suggest } from "../diagnostics/suggest.js";
@@ -20,7 +22,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.out(`tsbuild ${VERSION}\n`);
     return 0;
   }
-  const command = findCommand(first);
+  // `tsbuild -t name .` and `tsbuild .`: Docker's `docker build` shorthand.
+  const shorthand = !findCommand(first) && (first.startsWith("-") || isDirectory(resolve(io.cwd, first)));
+  const command = shorthand ? findCommand("build") : findCommand(first);
+  const commandArgs = shorthand ? argv : rest;
   try {
     if (!command) {
       const hint = suggest(first, COMMANDS.map((c) => c.name));
@@ -28,11 +33,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         hint: hint ? `did you mean "tsbuild ${hint}"?` : "run `tsbuild --help` for the list of commands",
       });
     }
-    if (rest.includes("-h") || rest.includes("--help")) {
+    if (commandArgs.includes("-h") || commandArgs.includes("--help")) {
       io.out(commandHelp(command));
       return 0;
     }
-    return await command.run(parseCommandArgs(command, rest), io);
+    return await command.run(parseCommandArgs(command, commandArgs), io);
   } catch (err) {
     io.err(renderError(err));
     return exitCodeFor(err);
@@ -85,4 +90,12 @@ export function commandHelp(command: Command): string {
     ...rows.map(([l, h]) => `${l.padEnd(width)}  ${h}`),
     "",
   ].join("\n");
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

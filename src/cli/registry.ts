@@ -1,4 +1,5 @@
 import type { Command } from "./command.js";
+import { buildCommand, planCommand } from "./commands/build.js";
 import { checkCommand } from "./commands/check.js";
 import { imagesCommand } from "./commands/images.js";
 import { inspectCommand } from "./commands/inspect.js";
@@ -17,6 +18,8 @@ import { tagCommand } from "./commands/tag.js";
  * is one file under `commands/` plus one line here.
  */
 export const COMMANDS: readonly Command[] = [
+  buildCommand,
+  planCommand,
   parseCommand,
   checkCommand,
   pullCommand,

@@ -1,0 +1,107 @@
+import { cp, mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
+import { BuildError } from "../diagnostics/build-error.js";
+import type { Digest } from "../oci/digest.js";
+import { writeLayer } from "../oci/layer/writer.js";
+import type { ImageReference } from "../registry/reference.js";
+import type { LayerInfo } from "../solve/solver.js";
+import type { Snapshotter } from "../snapshot/snapshotter.js";
+import type { LocalStore } from "../store/store.js";
+import { readImageManifest } from "../image/content.js";
+import { imageArchive, writeArchiveFile } from "../image/save.js";
+import type { BuiltImage } from "./image.js";
+
+/** One `--output`/`-o` value, as Docker's `type=...,dest=...` syntax names it. */
+export type OutputSpec =
+  | { readonly type: "image"; readonly push: boolean }
+  | { readonly type: "registry" }
+  | { readonly type: "oci" | "docker" | "tar"; readonly dest: string }
+  | { readonly type: "local"; readonly dest: string };
+
+/**
+ * Parses `--output` like buildx: `type=oci,dest=out.tar`, `type=local,dest=dir`,
+ * the shorthand `-o DIR` (local) and `-o -` (tar to standard output is not
+ * supported: name a file).
+ */
+export function parseOutput(text: string): OutputSpec {
+  if (!text.includes("=")) {
+    if (text === "-") throw new BuildError("CLI_USAGE", "--output -: writing to standard output is not supported", { hint: "use type=tar,dest=FILE" });
+    return { type: "local", dest: text };
+  }
+  const fields = new Map(text.split(",").map((f) => {
+    const eq = f.indexOf("=");
+    return [eq < 0 ? f : f.slice(0, eq), eq < 0 ? "" : f.slice(eq + 1)] as const;
+  }));
+  const type = fields.get("type") ?? "local";
+  const dest = fields.get("dest");
+  switch (type) {
+    case "image":
+      return { type: "image", push: fields.get("push") === "true" };
+    case "registry":
+      return { type: "registry" };
+    case "oci":
+    case "docker":
+    case "tar":
+    case "local":
+      if (!dest) throw new BuildError("CLI_USAGE", `--output type=${type} needs dest=PATH`);
+      return { type, dest };
+    default:
+      throw new BuildError("CLI_USAGE", `unknown output type "${type}"`, { hint: "types are image, registry, oci, docker, tar, local" });
+  }
+}
+
+/** What writing a file output needs. */
+export interface FileOutputContext {
+  readonly store: LocalStore;
+  readonly snapshotter: Snapshotter;
+  readonly image: BuiltImage;
+  readonly layers: readonly LayerInfo[];
+  readonly names: readonly ImageReference[];
+  readonly cwd: string;
+  readonly sourceDateEpoch?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Writes an `oci`, `docker`, `tar` or `local` output. */
+export async function writeFileOutput(spec: Extract<OutputSpec, { dest: string }>, ctx: FileOutputContext): Promise<void> {
+  const dest = resolve(ctx.cwd, spec.dest);
+  const signal = ctx.signal ? { signal: ctx.signal } : {};
+  const chain = ctx.layers.map((l) => ({ digest: l.descriptor.digest, diffId: l.diffId }));
+  switch (spec.type) {
+    case "local":
+      // The image's filesystem, merged, copied out as plain files.
+      await mkdir(dest, { recursive: true });
+      await ctx.snapshotter.withReadOnly(chain, (root) => cp(root, dest, { recursive: true, verbatimSymlinks: true, force: true, preserveTimestamps: true }), ctx.signal);
+      return;
+    case "tar":
+      await ctx.snapshotter.withReadOnly(
+        chain,
+        (root) =>
+          writeLayer({ dir: root }, dest, {
+            compression: "none",
+            ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}),
+            ...signal,
+          }),
+        ctx.signal,
+      );
+      return;
+    case "oci":
+    case "docker": {
+      if (ctx.names.length === 0) {
+        throw new BuildError("CLI_USAGE", `--output type=${spec.type} needs at least one -t name for the image in the archive`);
+      }
+      const content = await readImageManifest(ctx.store.content, {
+        name: ctx.names[0]!,
+        manifestDigest: ctx.image.manifest.digest as Digest,
+        mediaType: ctx.image.manifest.mediaType,
+        size: ctx.image.manifest.size,
+        configDigest: ctx.image.config.digest as Digest,
+        platform: ctx.image.platform,
+        created: ctx.image.imageConfig.created,
+        updated: new Date().toISOString(),
+      });
+      await writeArchiveFile(dest, imageArchive(ctx.store.content, [{ content, names: ctx.names }], { format: spec.type, ...signal }), signal);
+      return;
+    }
+  }
+}

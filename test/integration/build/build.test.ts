@@ -1,0 +1,224 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { buildBusyboxImage } from "../../helpers/busybox-image.js";
+import { startRegistry, type TestRegistry } from "../../helpers/registry.js";
+import { skopeoInspect, skopeoPush } from "../../helpers/skopeo.js";
+import { collect, makeContext, runTsbuild, spawnTsbuild, stepsBy, writeContext } from "../../helpers/tsbuild-process.js";
+
+let registry: TestRegistry;
+let base: string;
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  await skopeoPush(await buildBusyboxImage(), { host: registry.host, repository: "busybox", tag: "test" });
+  base = `${registry.host}/busybox:test`;
+});
+afterAll(() => registry?.stop());
+
+/** A fresh store per test, so each starts with an empty cache. */
+function freshRoot(): string {
+  return mkdtempSync(join(tmpdir(), "tsb-root-"));
+}
+
+function build(ctx: string, root: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  return runTsbuild(["build", "--progress=rawjson", ...extra, "."], { cwd: ctx, env: { TSBUILD_ROOT: root, ...env } });
+}
+
+/** Unpacks an OCI archive with umoci and runs the image's entrypoint with runc: the image behaves as its config says. */
+function runImage(archive: string, tag: string): string {
+  const work = mkdtempSync(join(tmpdir(), "tsb-run-"));
+  execFileSync("tar", ["-xf", archive, "-C", work]);
+  const bundle = join(work, "bundle");
+  execFileSync("umoci", ["unpack", "--image", `${work}:${tag}`, bundle], { stdio: "pipe" });
+  const configPath = join(bundle, "config.json");
+  const config = JSON.parse(readFileSync(configPath, "utf8"));
+  config.process.terminal = false;
+  writeFileSync(configPath, JSON.stringify(config));
+  const r = spawnSync("runc", ["--root", join(work, "state"), "run", "--bundle", bundle, `tsb-test-${process.pid}`], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`runc run failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+describe("tsbuild build", () => {
+  test("builds a multi-stage image with RUN and COPY whose files, env, user, workdir and entrypoint behave as written", async () => {
+    const ctx = makeContext({
+      Dockerfile: [
+        `FROM ${base} AS build`,
+        "WORKDIR /src",
+        "COPY hello.txt ./",
+        'RUN echo "built from $(cat hello.txt)" > out.txt',
+        `FROM ${base}`,
+        "ENV GREETING=hi",
+        "COPY --from=build /src/out.txt /app/out.txt",
+        "WORKDIR /app",
+        "USER app",
+        'ENTRYPOINT ["sh", "-c", "echo $GREETING; cat out.txt; id -u; pwd; ls -ln out.txt"]',
+        "",
+      ].join("\n"),
+      "hello.txt": "the context\n",
+    });
+    const root = freshRoot();
+    const r = await build(ctx, root, ["-t", "app:1", "-o", "type=oci,dest=img.tar", "--iidfile", "iid", "--metadata-file", "meta.json"]);
+    expect(r.stderr).toContain("naming to docker.io/library/app:1");
+    expect(r.code).toBe(0);
+    const meta = JSON.parse(readFileSync(join(ctx, "meta.json"), "utf8"));
+    expect(meta["containerimage.config.digest"]).toBe(readFileSync(join(ctx, "iid"), "utf8"));
+    expect(meta["containerimage.digest"]).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(meta["image.name"]).toBe("docker.io/library/app:1");
+    const out = runImage(join(ctx, "img.tar"), "app:1");
+    expect(out.split("\n").slice(0, 4)).toEqual(["hi", "built from the context", "1000", "/app"]);
+    // COPY gives root ownership unless --chown says otherwise (Docker's rule).
+    expect(out).toMatch(/ 0 +0 .* out\.txt/);
+    // The store lists it.
+    const images = await runTsbuild(["images"], { cwd: ctx, env: { TSBUILD_ROOT: root } });
+    expect(images.stdout).toMatch(/^app\s+1\s/m);
+  });
+
+  test("an unchanged rebuild runs no step and gives the same image", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN echo one > /one\nCOPY a.txt /a.txt\nRUN cat /a.txt\n`, "a.txt": "a\n" });
+    const root = freshRoot();
+    const first = await build(ctx, root, ["--iidfile", "iid1"]);
+    expect(first.code).toBe(0);
+    expect(stepsBy(first.events).ran).toHaveLength(3);
+    const second = await build(ctx, root, ["--iidfile", "iid2"]);
+    expect(second.code).toBe(0);
+    expect(stepsBy(second.events)).toEqual({ ran: [], cached: expect.arrayContaining([expect.stringContaining("RUN echo one")]) });
+    expect(stepsBy(second.events).cached).toHaveLength(3);
+    expect(readFileSync(join(ctx, "iid2"), "utf8")).toBe(readFileSync(join(ctx, "iid1"), "utf8"));
+  });
+
+  test("a changed file reruns only the COPY that selects it and what follows; comments and ignored files rerun nothing", async () => {
+    const ctx = makeContext({
+      Dockerfile: [`FROM ${base} AS a`, "COPY one.txt /one", "RUN cat /one", `FROM ${base}`, "RUN echo independent", "COPY two.txt /two", "RUN cat /two", "COPY --from=a /one /from-a", ""].join("\n"),
+      "one.txt": "1\n",
+      "two.txt": "2\n",
+      "ignored.log": "x\n",
+      ".dockerignore": "*.log\n",
+    });
+    const root = freshRoot();
+    expect((await build(ctx, root)).code).toBe(0);
+    writeContext(ctx, { "two.txt": "changed\n" });
+    const r = await build(ctx, root);
+    expect(r.code).toBe(0);
+    const { ran, cached } = stepsBy(r.events);
+    expect(ran.map((n) => n.replace(/^\[[^\]]+\] /, ""))).toEqual(["COPY two.txt /two", "RUN cat /two", "COPY --from=a /one /from-a"]);
+    expect(cached).toHaveLength(3);
+    // A comment and a change to an ignored file: nothing reruns.
+    writeContext(ctx, { "ignored.log": "changed\n", Dockerfile: `# a comment\n${readFileSync(join(ctx, "Dockerfile"), "utf8")}` });
+    const again = await build(ctx, root);
+    expect(stepsBy(again.events).ran).toEqual([]);
+  });
+
+  test("a failing RUN reports its exit code, the Dockerfile location and its last output lines", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN echo fine\nRUN echo about to fail && \\\n  exit 3\n` });
+    const r = await build(ctx, freshRoot());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Dockerfile:3:1");
+    expect(r.stderr).toContain('did not complete successfully: exit code: 3');
+    expect(r.stderr).toContain(">>> RUN echo about to fail");
+    expect(r.stderr).toContain("about to fail");
+    expect(r.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+  });
+
+  test("independent stages run in parallel", async () => {
+    const ctx = makeContext({
+      Dockerfile: [`FROM ${base} AS a`, "RUN sleep 1 && echo a > /a", `FROM ${base} AS b`, "RUN sleep 1 && echo b > /b", `FROM ${base}`, "COPY --from=a /a /a", "COPY --from=b /b /b", ""].join("\n"),
+    });
+    const r = await build(ctx, freshRoot());
+    expect(r.code).toBe(0);
+    const start = (name: string) => r.events.find((e) => e.type === "step-start" && e.name.includes(name))!.time;
+    const done = (name: string) => r.events.find((e) => e.type === "step-done" && e.name.includes(name))!.time;
+    // Each started before the other finished: they overlapped.
+    expect(start("echo a")).toBeLessThan(done("echo b"));
+    expect(start("echo b")).toBeLessThan(done("echo a"));
+  });
+
+  test("the sandbox sees neither host processes nor host files, and --network none has no route out", async () => {
+    const marker = join(tmpdir(), `tsb-host-marker-${process.pid}`);
+    writeFileSync(marker, "host secret");
+    const ctx = makeContext({
+      Dockerfile: [
+        `FROM ${base}`,
+        `RUN ls /proc | grep -c '^[0-9]' > /pids; test ! -e ${marker}; ps -o pid,comm > /ps`,
+        "RUN --network=none cat /proc/net/route | wc -l > /routes; ls /sys/class/net > /ifaces",
+        'CMD ["sh"]',
+        "",
+      ].join("\n"),
+    });
+    const root = freshRoot();
+    const r = await build(ctx, root, ["-o", "type=local,dest=out"]);
+    expect(r.code).toBe(0);
+    expect(Number(readFileSync(join(ctx, "out/pids"), "utf8"))).toBeLessThanOrEqual(3);
+    expect(readFileSync(join(ctx, "out/routes"), "utf8").trim()).toBe("1");
+    expect(readFileSync(join(ctx, "out/ifaces"), "utf8").trim()).toBe("lo");
+  });
+
+  test("SOURCE_DATE_EPOCH gives the same image digest from the same inputs", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN echo x > /x && mkdir /d && touch /d/f\nCOPY a.txt /\n`, "a.txt": "a\n" });
+    const env = { SOURCE_DATE_EPOCH: "1700000000" };
+    const a = await build(ctx, freshRoot(), ["--metadata-file", "m1.json"], env);
+    const b = await build(ctx, freshRoot(), ["--metadata-file", "m2.json"], env);
+    expect(a.code).toBe(0);
+    expect(b.code).toBe(0);
+    const digest = (f: string) => JSON.parse(readFileSync(join(ctx, f), "utf8"))["containerimage.digest"];
+    expect(digest("m1.json")).toBe(digest("m2.json"));
+  });
+
+  test("--push sends the image to the registry, readable by skopeo", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN echo pushed > /p\n` });
+    const name = `${registry.host}/built/app:v1`;
+    const r = await build(ctx, freshRoot(), ["-t", name, "--push", "--metadata-file", "m.json"]);
+    expect(r.code).toBe(0);
+    const inspected = await skopeoInspect({ host: registry.host, repository: "built/app", tag: "v1" });
+    expect(inspected.Digest).toBe(JSON.parse(readFileSync(join(ctx, "m.json"), "utf8"))["containerimage.digest"]);
+  });
+});
+
+describe("interrupted builds", () => {
+  test("kill -9 in the middle of a multi-stage build: the rerun reuses every finished step, and nothing is left mounted or running", async () => {
+    const ctx = makeContext({
+      Dockerfile: [`FROM ${base} AS quick`, "RUN echo quick > /q", `FROM ${base} AS slow`, "RUN echo step-one > /s1", "RUN echo waiting && sleep 30", `FROM ${base}`, "COPY --from=quick /q /q", "COPY --from=slow /s1 /s1", ""].join("\n"),
+    });
+    const root = freshRoot();
+    const child = spawnTsbuild(["build", "--progress=rawjson", "."], { cwd: ctx, env: { TSBUILD_ROOT: root } });
+    let doneQuick = false;
+    let doneOne = false;
+    const run = collect(child, (e) => {
+      if (e.type === "step-done" && e.name.includes("echo quick")) doneQuick = true;
+      if (e.type === "step-done" && e.name.includes("step-one")) doneOne = true;
+      if (e.type === "step-log" && e.text.includes("waiting") && doneQuick && doneOne) child.kill("SIGKILL");
+    });
+    const killed = await run;
+    expect(killed.code).toBe(null);
+    const rerun = await build(ctx, root, [], {});
+    expect(rerun.code).toBe(0);
+    const { ran, cached } = stepsBy(rerun.events);
+    expect(cached.some((n) => n.includes("echo quick"))).toBe(true);
+    expect(cached.some((n) => n.includes("step-one"))).toBe(true);
+    expect(ran.some((n) => n.includes("sleep 30"))).toBe(true);
+    // Nothing of the killed build remains: no overlay mount under the root, no runc container.
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(root);
+    const list = execFileSync("runc", ["--root", join(root, "sandbox", "runc"), "list", "-q"], { encoding: "utf8" });
+    expect(list.trim()).toBe("");
+  }, 120_000);
+
+  test("SIGINT stops running steps, records nothing for them, and leaves no container", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN echo started && sleep 30\n` });
+    const root = freshRoot();
+    const child = spawnTsbuild(["build", "--progress=rawjson", "."], { cwd: ctx, env: { TSBUILD_ROOT: root } });
+    const run = collect(child, (e) => {
+      if (e.type === "step-log" && e.text.includes("started")) child.kill("SIGINT");
+    });
+    const r = await run;
+    expect(r.code).toBe(130);
+    expect(r.events.some((e) => e.type === "step-error" && e.cancelled)).toBe(true);
+    expect(existsSync(join(root, "sandbox", "runc")) ? execFileSync("runc", ["--root", join(root, "sandbox", "runc"), "list", "-q"], { encoding: "utf8" }).trim() : "").toBe("");
+    // The interrupted step was not recorded: the plan shows it uncached (a cached line starts with CACHED).
+    const plan = await runTsbuild(["plan", "."], { cwd: ctx, env: { TSBUILD_ROOT: root } });
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/^ {9}sha256:[0-9a-f]{12} {2}\[stage-0 2\/2\] RUN echo started/m);
+  }, 120_000);
+});
