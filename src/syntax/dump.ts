@@ -45,16 +45,20 @@ function jsonNode(n: InstructionNode): unknown {
 
 /**
  * A one-line-per-instruction text dump used by the golden fixtures: the
- * s-expression, the line range and form, then each heredoc body quoted.
+ * s-expression, the line range and form (plus `empty-continuation` when a
+ * blank line sat inside the continuation), then each heredoc body quoted,
+ * after its marker as written (`3<<-'EOF'`: file descriptor, chomp, quoted).
  */
 export function dumpText(ast: DockerfileAst): string {
   const out: string[] = [];
   for (const d of ast.directives) out.push(`# ${d.name}=${d.value}  @${d.range.start.line}`);
   for (const n of ast.instructions) {
     const r = n.range;
-    out.push(`(${dumpNode(n)})  @${r.start.line}:${r.start.column}-${r.end.line}:${r.end.column} ${n.json ? "json" : "shell"}`);
+    const form = n.json ? "json" : "shell";
+    const empty = n.hasEmptyContinuation ? " empty-continuation" : "";
+    out.push(`(${dumpNode(n)})  @${r.start.line}:${r.start.column}-${r.end.line}:${r.end.column} ${form}${empty}`);
     for (const h of n.heredocs) {
-      out.push(`  <<${h.chomp ? "-" : ""}${h.quoted ? `'${h.name}'` : h.name} ${goQuote(h.content)}`);
+      out.push(`  ${h.fd ?? ""}<<${h.chomp ? "-" : ""}${h.quoted ? `'${h.name}'` : h.name} ${goQuote(h.content)}`);
     }
   }
   return out.join("\n") + "\n";

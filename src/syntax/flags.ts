@@ -12,11 +12,16 @@ export interface RawFlag {
 
 /**
  * BuildKit's `extractBuilderFlags`: collects leading `--flag` words (quotes
- * removed, the escape character escaping the next character) and returns
- * the offset where the arguments begin. Collection stops at the first word
- * not starting with `--`; a lone `--` ends the flags and is dropped.
+ * removed, a backslash escaping the next character) and returns the offset
+ * where the arguments begin. Collection stops at the first word not
+ * starting with `--`; a lone `--` ends the flags and is dropped.
+ *
+ * The escape is always the backslash, whatever `# escape=` says: BuildKit
+ * hard-codes it here, so under a backtick escape `--chown=DOMAIN\user` is
+ * `--chown=DOMAINuser` and a backtick in a flag is literal.
  */
-export function extractFlags(line: string, escape: string): { flags: RawFlag[]; argsOffset: number } {
+export function extractFlags(line: string): { flags: RawFlag[]; argsOffset: number } {
+  const escape = "\\";
   const flags: RawFlag[] = [];
   const n = line.length;
   let phase: "spaces" | "word" | "quote" = "spaces";

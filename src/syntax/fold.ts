@@ -22,6 +22,12 @@ export interface LogicalLine {
   readonly end: SourcePosition;
   /** 1-based line of the first token. */
   readonly firstLine: number;
+  /**
+   * Where the instruction starts: its first non-blank character, which is
+   * the keyword unless the instruction begins with lines holding only the
+   * escape character (BuildKit counts those lines as part of it).
+   */
+  readonly start: SourcePosition;
   /** Maps an offset in {@link text} to a file position. */
   positionAt(offset: number): SourcePosition;
 }
@@ -40,14 +46,18 @@ export function foldInstruction(tokens: readonly IToken[]): LogicalLine {
   let hasEmptyContinuation = false;
   let prevName = "";
   let last = tokens[0]!;
+  let start: SourcePosition | undefined;
   for (const tok of tokens) {
     const name = tok.tokenType.name;
     if (name === "Text") {
       const lead = first ? leadingSpace(tok.image) : 0;
+      if (!start && lead < tok.image.length) start = { line: tok.startLine!, column: tok.startColumn! + lead };
       segments.push({ offset: text.length, line: tok.startLine!, column: tok.startColumn! + lead });
       text += lead ? tok.image.slice(lead) : tok.image;
     } else if (name === "BlankLine" || (name === "Newline" && prevName === "Newline")) {
       hasEmptyContinuation = true;
+    } else if (name === "Continuation" && !start) {
+      start = { line: tok.startLine!, column: tok.startColumn! };
     }
     first = false;
     prevName = name;
@@ -60,6 +70,7 @@ export function foldInstruction(tokens: readonly IToken[]): LogicalLine {
     hasEmptyContinuation,
     end,
     firstLine: tokens[0]!.startLine!,
+    start: start ?? { line: tokens[0]!.startLine!, column: tokens[0]!.startColumn! },
     positionAt(offset: number): SourcePosition {
       // Binary search for the last segment starting at or before offset.
       let lo = 0;

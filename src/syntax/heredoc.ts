@@ -23,8 +23,8 @@ export function heredocMarker(word: string): HeredocMarker | undefined {
   const m = HEREDOC_RE.exec(word);
   if (!m || m[3] === "") return undefined;
   const rest = m[3]!;
-  // BuildKit: a delimiter that is more than one word is not a heredoc.
-  if (rawShellWords(rest).length !== 1) return undefined;
+  // BuildKit: a delimiter that is more than one word (or does not lex) is not a heredoc.
+  if (rawShellWords(rest)?.length !== 1) return undefined;
   const name = unquote(rest);
   return { name, quoted: countQuotes(name) !== countQuotes(rest), chomp: m[2] === "-", fd: m[1] ? Number.parseInt(m[1], 10) : 0 };
 }
@@ -33,19 +33,25 @@ export function heredocMarker(word: string): HeredocMarker | undefined {
  * BuildKit's `heredocsFromLine`: splits the whole logical line into shell
  * words (quotes, escapes and `${...}` kept as written, always with `\` as the
  * escape, as BuildKit does) and returns every word of the form `<<NAME`,
- * `<<-NAME`, `N<<NAME`, in order.
+ * `<<-NAME`, `N<<NAME`, in order. A line BuildKit's shell lexer rejects (an
+ * unterminated quote or `${`, `${}`) has no heredocs: BuildKit ignores the
+ * lexer's error and so finds no words.
  */
 export function heredocsFromLine(line: string): HeredocMarker[] {
   const markers: HeredocMarker[] = [];
-  for (const word of rawShellWords(line)) {
+  for (const word of rawShellWords(line) ?? []) {
     const marker = heredocMarker(word);
     if (marker) markers.push(marker);
   }
   return markers;
 }
 
-/** Splits on unquoted, unescaped white space, keeping every character of each word. */
-function rawShellWords(s: string): string[] {
+/**
+ * Splits on unquoted, unescaped white space, keeping every character of each
+ * word; undefined where BuildKit's lexer fails (unterminated quote, `${`
+ * without `}`, `${}`, `${{`, `${:`).
+ */
+function rawShellWords(s: string): string[] | undefined {
   const words: string[] = [];
   let word = "";
   let inWord = false;
@@ -57,15 +63,17 @@ function rawShellWords(s: string): string[] {
       i++;
     } else if (ch === "'" || ch === '"') {
       const close = findQuoteEnd(s, i);
+      if (close < 0) return undefined;
       word += s.slice(i, close + 1);
       inWord = true;
       i = close;
     } else if (ch === "$" && s[i + 1] === "{") {
       const close = s.indexOf("}", i + 2);
-      const end = close < 0 ? s.length - 1 : close;
-      word += s.slice(i, end + 1);
+      const after = s[i + 2];
+      if (close < 0 || after === "}" || after === "{" || after === ":") return undefined;
+      word += s.slice(i, close + 1);
       inWord = true;
-      i = end;
+      i = close;
     } else if (isGoSpace(ch)) {
       if (inWord) words.push(word);
       word = "";
@@ -79,7 +87,7 @@ function rawShellWords(s: string): string[] {
   return words;
 }
 
-/** Index of the quote closing the one at `open`, or the last index when unterminated. */
+/** Index of the quote closing the one at `open`, or -1 when unterminated. */
 function findQuoteEnd(s: string, open: number): number {
   const q = s[open]!;
   for (let j = open + 1; j < s.length; j++) {
@@ -89,7 +97,7 @@ function findQuoteEnd(s: string, open: number): number {
     }
     if (s[j] === q) return j;
   }
-  return s.length - 1;
+  return -1;
 }
 
 /** Removes shell quoting: single quotes literal, double quotes and `\` escaping. */
@@ -100,7 +108,8 @@ function unquote(s: string): string {
     if (ch === "\\" && i + 1 < s.length) {
       out += s[++i]!;
     } else if (ch === "'") {
-      const end = findQuoteEnd(s, i);
+      const close = findQuoteEnd(s, i);
+      const end = close < 0 ? s.length : close;
       out += s.slice(i + 1, end);
       i = end;
     } else if (ch === '"') {

@@ -62,19 +62,18 @@ export function parseDockerfile(source: SourceFile | string): ParseResult {
     if (built.heredocs.length > 0) {
       const consumed = readHeredocBodies(text, item[item.length - 1]!, built.heredocs);
       resume = consumed.next;
+      // The instruction now ends with its last body line (or where it ended, if no line was read).
+      const end = consumed.lastLine > logical.end.line ? { line: consumed.lastLine, column: Math.max(1, consumed.lastLineLength) } : logical.end;
       if (consumed.error) {
         diagnostics.push({
           severity: "error",
           code: "DF_SYNTAX",
           message: "unterminated heredoc",
-          range: { start: logical.positionAt(0), end: { line: consumed.lastLine, column: 1 } },
+          range: { start: logical.start, end },
           hint: `the heredoc body must end with a line holding only "${consumed.error}"`,
         });
       }
-      if (node) {
-        const end = consumed.lastLine > logical.end.line ? { line: consumed.lastLine, column: Math.max(1, consumed.lastLineLength) } : node.range.end;
-        node = { ...node, heredocs: consumed.heredocs, range: { start: node.range.start, end } };
-      }
+      if (node) node = { ...node, heredocs: consumed.heredocs, range: { start: node.range.start, end } };
       // A body line ending in the escape character may have made the line
       // grammar join the terminator line, or lines after it, into one
       // instruction. Such an item straddles the end of the body: lex the
@@ -179,7 +178,7 @@ function buildInstruction(logical: LogicalLine, base: number, escape: string, co
   let restStart = cmdEnd;
   while (restStart < e0 && isSplitSpace(text.charCodeAt(restStart))) restStart++;
   const restText = text.slice(restStart, e0);
-  const { flags: rawFlags, argsOffset } = extractFlags(restText, escape);
+  const { flags: rawFlags, argsOffset } = extractFlags(restText);
   let argsStart = restStart + argsOffset;
   while (argsStart < e0 && isGoSpace(text[argsStart]!)) argsStart++;
   const argsText = argsStart === restStart ? restText : text.slice(argsStart, e0);
@@ -193,7 +192,9 @@ function buildInstruction(logical: LogicalLine, base: number, escape: string, co
       range: range(restStart + f.start, restStart + f.end),
     };
   });
-  const instructionRange: SourceRange = { start: pos(s0), end: logical.end };
+  // At the top level the instruction starts at its first line (which may
+  // hold only an escape); a wrapped ONBUILD instruction at its keyword.
+  const instructionRange: SourceRange = { start: base === 0 ? logical.start : pos(s0), end: logical.end };
   const argsRange: SourceRange = argsStart < e0 ? range(argsStart, e0) : { start: logical.end, end: logical.end };
   const keywordRange = range(s0, cmdEnd);
 
