@@ -30,7 +30,7 @@ import {
   withDigest,
   type ImageReference,
 } from "../registry/reference.js";
-import { abortedError, backoffDelay, isRetryableError } from "../registry/retry.js";
+import { abortedError, backoffDelay, isRetryableError, type RetryPolicy } from "../registry/retry.js";
 import type { ContentStore } from "../store/content-store.js";
 import type { ImageStore } from "../store/image-store.js";
 import {
@@ -78,8 +78,13 @@ export interface PullImageOptions {
   readonly clientOptions?: Omit<RegistryClientOptions, "host"> | undefined;
   /** Blobs downloaded at once. Default {@link DEFAULT_TRANSFER_CONCURRENCY}. */
   readonly concurrency?: number | undefined;
-  /** Attempts per blob when a download breaks off. Default {@link DEFAULT_BLOB_ATTEMPTS}. */
-  readonly attempts?: number | undefined;
+  /**
+   * Retries of a blob whose download breaks off (a reset connection, a body
+   * cut short): attempts (default {@link DEFAULT_BLOB_ATTEMPTS}) and backoff.
+   * Default: `clientOptions.retry`, else the registry defaults. Each request
+   * is also retried by the transport before its response starts.
+   */
+  readonly retry?: RetryPolicy | undefined;
   /** Receives progress events. */
   readonly onProgress?: ProgressListener | undefined;
   /** Cancels the pull; it rejects with ABORTED and leaves no partial blob under a final name. */
@@ -324,7 +329,8 @@ async function pull(ref: ImageReference, client: RegistryClient, options: PullIm
   for (const b of blobs) tracker.add(parseDigest(b.desc.digest), b.role, b.desc.size);
   tracker.start();
 
-  const attempts = Math.max(1, options.attempts ?? DEFAULT_BLOB_ATTEMPTS);
+  const retry = options.retry ?? options.clientOptions?.retry ?? {};
+  const attempts = Math.max(1, retry.attempts ?? DEFAULT_BLOB_ATTEMPTS);
   let downloadedBytes = 0;
   const pulled = await runBounded(
     blobs,
@@ -353,7 +359,7 @@ async function pull(ref: ImageReference, client: RegistryClient, options: PullIm
         } catch (err) {
           if (taskSignal.aborted) throw err instanceof BuildError && err.code === "ABORTED" ? err : abortedError(taskSignal, `download of ${digest}`);
           if (attempt >= attempts || !isTransientDownload(err, received, desc.size)) throw downloadError(err, digest, client.host, repository);
-          await sleep(backoffDelay(attempt), undefined, { signal: taskSignal }).catch(() => undefined);
+          await sleep(backoffDelay(attempt, retry), undefined, { signal: taskSignal }).catch(() => undefined);
         }
       }
     },

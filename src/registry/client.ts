@@ -13,9 +13,10 @@ import { BuildError } from "../diagnostics/build-error.js";
 import { digestOf, isDigest, parseDigest, type Digest } from "../oci/digest.js";
 import { MediaType } from "../oci/media-types.js";
 import { repositoryScope, type Scope } from "./auth.js";
-import { displayName, registryError, type RegistryErrorContext } from "./errors.js";
+import { displayName, registryError, unreachableError, type RegistryErrorContext } from "./errors.js";
 import { registryHost, type ImageReference } from "./reference.js";
-import { RegistryTransport, headerValue, type RegistryResponse, type TransportOptions } from "./transport.js";
+import { abortedError, isRetryableError, withRetry } from "./retry.js";
+import { RegistryTransport, headerValue, type RegistryResponse, type SendOptions, type TransportOptions } from "./transport.js";
 import { pushBlob, startUpload, type BlobSource, type PushBlobOptions, type PushBlobResult } from "./upload.js";
 import { verifyingStream } from "./verify.js";
 
@@ -218,6 +219,33 @@ export class RegistryClient {
     return this.#fail(res, ctx);
   }
 
+  /**
+   * Sends a GET and reads a 200 body (bounded by {@link MAX_MANIFEST_SIZE});
+   * other statuses come back unread for the caller's error. The transport
+   * retries failures before the response starts; a connection that breaks
+   * while the body is read is retried here, the request sent afresh.
+   */
+  async #sendAndRead(send: SendOptions, what: string): Promise<{ res: RegistryResponse; bytes: Buffer | undefined }> {
+    try {
+      return await withRetry(
+        async () => {
+          const res = await this.transport.send(send);
+          if (res.status !== 200) return { res, bytes: undefined };
+          return { res, bytes: await readBody(res, MAX_MANIFEST_SIZE, what) };
+        },
+        {
+          ...this.#options.retry,
+          signal: send.signal,
+          retryableError: (err) => !(err instanceof BuildError) && isRetryableError(err),
+        },
+      );
+    } catch (err) {
+      if (err instanceof BuildError) throw err;
+      if (send.signal?.aborted === true) throw abortedError(send.signal);
+      throw unreachableError(this.host, err);
+    }
+  }
+
   #scopes(repository: string, push: boolean | undefined): Scope[] {
     return [repositoryScope(repository, push === true ? ["pull", "push"] : ["pull"])];
   }
@@ -231,16 +259,18 @@ export class RegistryClient {
     checkRepository(repository);
     checkTagOrDigest(reference);
     const ctx = this.#ctx("pulling manifest", repository, reference, true);
-    const res = await this.transport.send({
-      method: "GET",
-      url: `/v2/${repository}/manifests/${reference}`,
-      scopes: this.#scopes(repository, options.forPush),
-      headers: { accept: (options.accept ?? MANIFEST_ACCEPT).join(", ") },
-      signal: options.signal,
-    });
-    if (res.status !== 200) return this.#fail(res, ctx);
     const name = displayName(ctx);
-    const bytes = await readBody(res, MAX_MANIFEST_SIZE, `manifest ${name}`);
+    const { res, bytes } = await this.#sendAndRead(
+      {
+        method: "GET",
+        url: `/v2/${repository}/manifests/${reference}`,
+        scopes: this.#scopes(repository, options.forPush),
+        headers: { accept: (options.accept ?? MANIFEST_ACCEPT).join(", ") },
+        signal: options.signal,
+      },
+      `manifest ${name}`,
+    );
+    if (bytes === undefined) return this.#fail(res, ctx);
     const digest = digestOf(bytes);
     if (isDigest(reference) && digest !== reference) {
       throw new BuildError("DIGEST_MISMATCH", `manifest ${name} does not match its digest: got ${digest}`);
@@ -358,14 +388,11 @@ export class RegistryClient {
     let url: string | URL = `/v2/${repository}/tags/list`;
     // Bounded, in case a broken registry links pages in a cycle.
     for (let page = 0; page < 1000; page++) {
-      const res: RegistryResponse = await this.transport.send({
-        method: "GET",
-        url,
-        scopes: this.#scopes(repository, false),
-        signal: options.signal,
-      });
-      if (res.status !== 200) return this.#fail(res, this.#ctx("listing tags of", repository, undefined, true));
-      const body = await readBody(res, MAX_MANIFEST_SIZE, `tag list of ${displayName({ host: this.host, repository })}`);
+      const { res, bytes: body } = await this.#sendAndRead(
+        { method: "GET", url, scopes: this.#scopes(repository, false), signal: options.signal },
+        `tag list of ${displayName({ host: this.host, repository })}`,
+      );
+      if (body === undefined) return this.#fail(res, this.#ctx("listing tags of", repository, undefined, true));
       let parsed: { tags?: unknown };
       try {
         parsed = JSON.parse(body.toString("utf8")) as { tags?: unknown };
@@ -475,6 +502,7 @@ export class RegistryClient {
     return pushBlob(this, blob, {
       monolithicThreshold: this.#options.monolithicThreshold,
       chunkSize: this.#options.chunkSize,
+      retry: this.#options.retry,
       ...options,
       repository,
     });

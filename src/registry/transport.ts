@@ -17,7 +17,7 @@ import { Authenticator, TokenCache, type Scope } from "./auth.js";
 import type { CredentialProvider } from "./credentials.js";
 import { registryBaseUrl } from "./endpoint.js";
 import { unreachableError } from "./errors.js";
-import { abortedError, isRetryableStatus, parseRetryAfter, withRetry, type RetryPolicy } from "./retry.js";
+import { abortedError, isRetryableError, isRetryableStatus, parseRetryAfter, withRetry, type RetryPolicy } from "./retry.js";
 
 /** HTTP methods the registry API uses. */
 export type RegistryMethod = "GET" | "HEAD" | "PUT" | "POST" | "PATCH" | "DELETE";
@@ -243,7 +243,10 @@ async function openBody(factory: BodyFactory): Promise<Readable | Uint8Array | s
   }
   if (typeof body === "object" && "on" in body && typeof body.on === "function") {
     body.on("error", (err: unknown) => {
-      if (typeof err === "object" && err !== null) sourceErrors.add(err);
+      // undici destroys the body with the socket's error when the connection
+      // dies mid-upload; that is the network failing (retryable), not the
+      // caller's data. Files and generators never fail with socket errors.
+      if (typeof err === "object" && err !== null && !isRetryableError(err)) sourceErrors.add(err);
     });
   }
   return body;

@@ -21,8 +21,8 @@ import { BuildError } from "../diagnostics/build-error.js";
 import { parseDigest, type Digest } from "../oci/digest.js";
 import { repositoryScope, type Scope } from "./auth.js";
 import type { RegistryClient } from "./client.js";
-import { parseErrorBody, registryError, type RegistryErrorContext } from "./errors.js";
-import { isRetryableError, isRetryableStatus, parseRetryAfter, withRetry } from "./retry.js";
+import { parseErrorBody, registryError, unreachableError, type RegistryErrorContext } from "./errors.js";
+import { isRetryableError, isRetryableStatus, parseRetryAfter, withRetry, type RetryPolicy } from "./retry.js";
 import { headerValue, type RegistryResponse, type RegistryTransport } from "./transport.js";
 
 /** A blob to upload. */
@@ -53,6 +53,8 @@ export interface PushBlobOptions {
   readonly style?: UploadStyle;
   /** Called with the number of bytes of the current attempt sent so far. */
   readonly onProgress?: (bytesSent: number) => void;
+  /** Attempts and backoff of chunk and whole-upload retries. Default: the registry defaults (the client passes its own policy). */
+  readonly retry?: RetryPolicy;
   /** Cancels the upload (the registry session is cancelled best-effort). */
   readonly signal?: AbortSignal;
 }
@@ -91,6 +93,12 @@ export interface StartUploadOptions {
   readonly mount?: { readonly digest: Digest; readonly from: string };
   /** Retry transient failures of the POST. Default true. */
   readonly retry?: boolean;
+  /**
+   * Throw failures as the internal transient/style classes (for a caller
+   * that runs its own retry loop) rather than as the user-facing error.
+   * Default: only when `retry` is false.
+   */
+  readonly internalErrors?: boolean;
   /** Cancels the request. */
   readonly signal?: AbortSignal;
 }
@@ -138,9 +146,11 @@ function userError(err: unknown): unknown {
 /** Statuses by which a registry (or proxy) says "not this way of uploading". */
 const STYLE_REJECTIONS: ReadonlySet<number> = new Set([405, 411, 413, 415, 416, 501]);
 
-async function bodyText(res: RegistryResponse): Promise<string> {
+/** Reads an error body (bounded); `broken` carries the network error when the connection died while reading it. */
+async function bodyText(res: RegistryResponse): Promise<{ text: string; broken: unknown }> {
   const chunks: Buffer[] = [];
   let size = 0;
+  let broken: unknown;
   try {
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
       size += chunk.length;
@@ -150,18 +160,32 @@ async function bodyText(res: RegistryResponse): Promise<string> {
       }
       chunks.push(chunk);
     }
-  } catch {
-    // A broken error body only costs us the registry's message.
+  } catch (err) {
+    // A broken error body costs us the registry's message; see failUpload.
+    broken = err;
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return { text: Buffer.concat(chunks).toString("utf8"), broken };
 }
 
 /** Turns an unexpected upload response into the right error class and throws it. */
 async function failUpload(res: RegistryResponse, ctx: RegistryErrorContext): Promise<never> {
-  const text = await bodyText(res);
+  const { text, broken } = await bodyText(res);
   const error = registryError(ctx, res.status, text);
   if (isRetryableStatus(res.status)) throw new TransientUploadError(error, parseRetryAfter(res.headers["retry-after"]));
+  if (broken !== undefined && isRetryableError(broken)) {
+    // The connection died mid-answer: the body that would say what the
+    // status means (e.g. which 404) is lost, so judge it as the network
+    // failure it is and try again, rather than fail on half a message.
+    throw new TransientUploadError(unreachableError(ctx.host, broken), undefined);
+  }
   const codes = parseErrorBody(text).map((e) => e.code);
+  if (res.status === 404 && codes.some((c) => c === "BLOB_UPLOAD_UNKNOWN" || c === "BLOB_UPLOAD_INVALID")) {
+    // The session is gone. Distribution keeps the upload offset in the
+    // signed `_state` of the Location it hands out, and cancels the session
+    // when a request arrives with a stale one (after a PATCH whose answer was
+    // lost); other registries expire idle sessions. A new session can succeed.
+    throw new SessionLostError(error, undefined);
+  }
   if (STYLE_REJECTIONS.has(res.status) || (res.status === 400 && codes.some((c) => c === "BLOB_UPLOAD_INVALID" || c === "UNSUPPORTED"))) {
     throw new StyleRejectedError(error);
   }
@@ -234,7 +258,7 @@ export async function startUpload(transport: RegistryTransport, options: StartUp
     try {
       return await failUpload(res, ctx);
     } catch (err) {
-      throw options.retry === false ? err : userError(err);
+      throw (options.internalErrors ?? options.retry === false) ? err : userError(err);
     }
   }
   await res.body.dump();
@@ -273,6 +297,7 @@ interface UploadContext {
   readonly ctx: RegistryErrorContext;
   readonly signal: AbortSignal | undefined;
   readonly onProgress: ((bytes: number) => void) | undefined;
+  readonly retry: RetryPolicy | undefined;
 }
 
 function sizeError(u: UploadContext, actual: string): BuildError {
@@ -302,6 +327,10 @@ async function uploadMonolithic(u: UploadContext, location: URL): Promise<void> 
     url: withDigestParam(location, u.digest),
     scopes: u.scopes,
     headers: { "content-type": "application/octet-stream", "content-length": String(u.blob.size) },
+    // Repeating the PUT is safe: if the registry already took the blob, the
+    // session is gone and the repeat gets 404 (a lost session, after which
+    // the blob is found by HEAD); if it took part of it, it refuses the
+    // stale session the same way. The body factory reopens the source.
     body: async () => {
       const source = await u.blob.open();
       const onProgress = u.onProgress;
@@ -319,7 +348,6 @@ async function uploadMonolithic(u: UploadContext, location: URL): Promise<void> 
       pipeline(source, counted, () => {});
       return counted;
     },
-    retry: false,
     signal: u.signal,
   });
   await finishUpload(u, res);
@@ -327,7 +355,8 @@ async function uploadMonolithic(u: UploadContext, location: URL): Promise<void> 
 
 /** Where an upload session stands: `Range: 0-<last>` of a status GET. */
 async function uploadStatus(u: UploadContext, location: URL): Promise<{ location: URL; received: number }> {
-  const res = await u.transport.send({ method: "GET", url: location, scopes: u.scopes, retry: false, signal: u.signal });
+  // A status query changes nothing, so the transport may repeat it freely.
+  const res = await u.transport.send({ method: "GET", url: location, scopes: u.scopes, signal: u.signal });
   if (res.status !== 204 && res.status !== 200) await failUpload(res, u.ctx);
   await res.body.dump();
   const range = /^(?:bytes=)?0-(\d+)$/.exec(headerValue(res.headers, "range")?.trim() ?? "");
@@ -378,6 +407,7 @@ async function sendChunk(u: UploadContext, location: URL, chunk: Buffer, offset:
         return headerValue(res.headers, "location") === undefined ? loc : locationOf(res, u.ctx);
       },
       {
+        ...u.retry,
         signal: u.signal,
         retryableError: (e) => isTransient(e) && !(e instanceof SessionLostError),
         errorDelay: (e) => (e instanceof TransientUploadError ? e.afterMs : undefined),
@@ -424,7 +454,7 @@ async function uploadChunked(u: UploadContext, location: URL): Promise<void> {
     url: withDigestParam(loc, u.digest),
     scopes: u.scopes,
     headers: { "content-type": "application/octet-stream", "content-length": "0" },
-    retry: false,
+    // Safe to repeat for the same reasons as the monolithic PUT.
     signal: u.signal,
   });
   await finishUpload(u, res);
@@ -450,7 +480,10 @@ async function uploadWithRetry(
       let s = pending;
       pending = undefined;
       if (s === undefined) {
-        const started = await startUpload(u.transport, { repository: u.repository, retry: false, signal: u.signal });
+        // The POST is retried on its own: a session it opened whose answer was
+        // lost is merely orphaned (registries expire those), while failing the
+        // whole attempt over it would waste one of the few upload attempts.
+        const started = await startUpload(u.transport, { repository: u.repository, signal: u.signal, internalErrors: true });
         if (started.mounted) throw new BuildError("INTERNAL", "upload session expected, registry reported a mount");
         s = started.session;
       }
@@ -463,6 +496,7 @@ async function uploadWithRetry(
       }
     },
     {
+      ...u.retry,
       signal: u.signal,
       retryableError: isTransient,
       errorDelay: (e) => (e instanceof TransientUploadError ? e.afterMs : undefined),
@@ -503,6 +537,7 @@ export async function pushBlob(
     ctx: { host: transport.host, repository, action: `pushing blob ${digest} to` },
     signal,
     onProgress: options.onProgress,
+    retry: options.retry,
   };
   const preferred: UploadStyle =
     options.style ?? (blob.size > (options.monolithicThreshold ?? DEFAULT_MONOLITHIC_THRESHOLD) ? "chunked" : "monolithic");

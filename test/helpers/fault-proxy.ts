@@ -109,6 +109,22 @@ function decisionPath(path: string): string {
   return path.replace(/\/blobs\/uploads\/[^/]+$/, "/blobs/uploads/*");
 }
 
+/**
+ * The fault for the `n`-th request (1-based) with this method and path under
+ * `settings`: a pure function, so tests can predict what a seed does.
+ */
+export function decideFault(settings: FaultSettings, method: string, path: string, n: number): Fault {
+  if (settings.corrupt?.({ method, path }) === true) return "corrupt";
+  if (settings.eligible !== undefined && !settings.eligible({ method, path })) return "none";
+  const r = draw(hash32(`${settings.seed ?? 1}|${method} ${decisionPath(path)}|${n}`));
+  const reset = settings.resetRate ?? 0;
+  const error = settings.errorRate ?? 0;
+  if (r < reset / 2) return "reset-before";
+  if (r < reset) return "reset-after";
+  if (r < reset + error) return "error";
+  return "none";
+}
+
 /** Starts a proxy in front of `options.upstream`; see the module comment. */
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   let settings: FaultSettings = options;
@@ -122,15 +138,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const key = `${method} ${decisionPath(path)}`;
     const n = (seen.get(key) ?? 0) + 1;
     seen.set(key, n);
-    if (settings.corrupt?.({ method, path }) === true) return "corrupt";
-    if (settings.eligible !== undefined && !settings.eligible({ method, path })) return "none";
-    const r = draw(hash32(`${settings.seed ?? 1}|${key}|${n}`));
-    const reset = settings.resetRate ?? 0;
-    const error = settings.errorRate ?? 0;
-    if (r < reset / 2) return "reset-before";
-    if (r < reset) return "reset-after";
-    if (r < reset + error) return "error";
-    return "none";
+    return decideFault(settings, method, path, n);
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
