@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { constants, type BigIntStats } from "node:fs";
+import { constants, type BigIntStats, type Stats } from "node:fs";
 import { mkdir, open, readFile, readlink, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { BuildError } from "../diagnostics/build-error.js";
@@ -14,28 +14,59 @@ export interface FileHashCacheOptions {
   readonly marginNs?: bigint;
 }
 
-/** One remembered hash. */
-interface Entry {
-  /** `dev:ino:size:mtimeNs:ctimeNs:mode` of the file when it was hashed. */
-  readonly key: string;
-  /** When the hash was taken (ns since the epoch). */
-  readonly hashedAt: string;
-  /** True when mtime and ctime were older than hashedAt minus the margin: the entry may be trusted. */
-  readonly stable: boolean;
-  /** The digest, `sha256:<hex>`. */
-  readonly digest: string;
-}
+/**
+ * One remembered hash, stored as the raw line remainder
+ * `key \t hashedAt \t stable \t digest`: lookups compare in place, so a
+ * no-op rebuild allocates almost nothing per file (`key` is {@link statKey};
+ * `stable` is 1 when mtime and ctime were older than hashedAt minus the
+ * margin; `digest` is `sha256:<64 hex>`).
+ */
+type Entry = string;
 
-const HEADER = "tsbuild-file-hash-cache 1";
+/** Length of `sha256:` + 64 hex digits. */
+const DIGEST_LENGTH = 71;
+
+const HEADER = "tsbuild-file-hash-cache 2";
 const DEFAULT_MARGIN_NS = 2_000_000_000n;
-/** Above this many entries, those not used since the cache was opened are dropped on save. */
+/** Most entries written by {@link FileHashCache.save}. */
 const MAX_ENTRIES = 1_000_000;
 /** Read buffer per hashing call. */
 const CHUNK = 256 * 1024;
 
-/** The identity of a file version as far as `lstat` can tell. */
-export function statKey(st: BigIntStats): string {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`;
+/** The `lstat` result of the file to hash: either form Node produces. */
+export type FileStats = Stats | BigIntStats;
+
+/** Node's `msFromTimeSpec` on a nanosecond bigint: the exact double `Stats#mtimeMs` holds. */
+function msOf(ns: bigint): number {
+  return Number(ns / 1_000_000_000n) * 1e3 + Number(ns % 1_000_000_000n) / 1e6;
+}
+
+/** Modification and change times in milliseconds (as `Stats` gives them), for either stats form. */
+function timesOf(st: FileStats): { mtimeMs: number; ctimeMs: number } {
+  if (typeof st.mode === "bigint") {
+    const b = st as BigIntStats;
+    return { mtimeMs: msOf(b.mtimeNs), ctimeMs: msOf(b.ctimeNs) };
+  }
+  const n = st as Stats;
+  return { mtimeMs: n.mtimeMs, ctimeMs: n.ctimeMs };
+}
+
+/**
+ * The identity of a file version as far as `lstat` can tell:
+ * `dev:ino:size:mtime:ctime:mode`, times in whole microseconds (rounded
+ * from the milliseconds `Stats` holds; integers print much faster than
+ * fractional doubles). The same for the `Stats` and `BigIntStats` of one
+ * file. Sub-microsecond differences do not matter: the racy-clean rule
+ * never trusts timestamps within 2 s of the hashing.
+ */
+export function statKey(st: FileStats): string {
+  if (typeof st.mode === "bigint") {
+    const b = st as BigIntStats;
+    const { mtimeMs, ctimeMs } = timesOf(b);
+    return `${Number(b.dev)}:${Number(b.ino)}:${Number(b.size)}:${Math.round(mtimeMs * 1000)}:${Math.round(ctimeMs * 1000)}:${Number(b.mode)}`;
+  }
+  const n = st as Stats;
+  return `${n.dev}:${n.ino}:${n.size}:${Math.round(n.mtimeMs * 1000)}:${Math.round(n.ctimeMs * 1000)}:${n.mode}`;
 }
 
 function realNow(): bigint {
@@ -48,13 +79,6 @@ function escapePath(p: string): string {
 
 function unescapePath(p: string): string {
   return p.includes("\\") ? p.replace(/\\(.)/g, (_m, c: string) => (c === "t" ? "\t" : c === "n" ? "\n" : c === "r" ? "\r" : c)) : p;
-}
-
-function parseEntry(raw: string): Entry | undefined {
-  const f = raw.split("\t");
-  if (f.length !== 4) return undefined;
-  const [key, hashedAt, stable, digest] = f as [string, string, string, string];
-  return { key, hashedAt, stable: stable === "1", digest };
 }
 
 /**
@@ -107,13 +131,12 @@ function parseEntry(raw: string): Entry | undefined {
  */
 export class FileHashCache {
   readonly #path: string;
-  readonly #entries: Map<string, Entry | string>;
-  readonly #used = new Set<string>();
+  readonly #entries: Map<string, Entry>;
   readonly #now: () => bigint;
   readonly #margin: bigint;
   #dirty = false;
 
-  private constructor(path: string, entries: Map<string, Entry | string>, options: FileHashCacheOptions) {
+  private constructor(path: string, entries: Map<string, Entry>, options: FileHashCacheOptions) {
     this.#path = path;
     this.#entries = entries;
     this.#now = options.now ?? realNow;
@@ -125,7 +148,7 @@ export class FileHashCache {
    * missing, unreadable or corrupt file gives an empty cache.
    */
   static async open(path: string, options: FileHashCacheOptions = {}): Promise<FileHashCache> {
-    const entries = new Map<string, Entry | string>();
+    const entries = new Map<string, Entry>();
     let text: string | undefined;
     try {
       text = await readFile(path, "utf8");
@@ -145,6 +168,14 @@ export class FileHashCache {
     return new FileHashCache(path, entries, options);
   }
 
+  /**
+   * A cache that lives only in memory ({@link save} does nothing): for
+   * callers that do not keep hashes between builds.
+   */
+  static memory(options: FileHashCacheOptions = {}): FileHashCache {
+    return new FileHashCache("", new Map(), options);
+  }
+
   /** Number of entries held. */
   get size(): number {
     return this.#entries.size;
@@ -152,47 +183,43 @@ export class FileHashCache {
 
   /**
    * The remembered digest of `absPath` if the entry may be trusted for the
-   * file described by `st` (see the class comment), without any I/O;
+   * file described by `st` (`lstat`, either form; see the class comment), without any I/O;
    * undefined otherwise.
    */
-  lookup(absPath: string, st: BigIntStats): string | undefined {
+  lookup(absPath: string, st: FileStats): string | undefined {
     const raw = this.#entries.get(absPath);
     if (raw === undefined) return undefined;
-    let entry: Entry | undefined;
-    if (typeof raw === "string") {
-      entry = parseEntry(raw);
-      if (entry === undefined) {
-        this.#entries.delete(absPath);
-        return undefined;
-      }
-      this.#entries.set(absPath, entry);
-    } else {
-      entry = raw;
+    const key = statKey(st);
+    const n = raw.length;
+    // key \t hashedAt \t stable \t digest, checked in place.
+    if (n < key.length + DIGEST_LENGTH + 4 || raw.charCodeAt(key.length) !== 9 || !raw.startsWith(key)) return undefined;
+    if (raw.charCodeAt(n - DIGEST_LENGTH - 1) !== 9 || raw.charCodeAt(n - DIGEST_LENGTH - 2) !== 0x31 || raw.charCodeAt(n - DIGEST_LENGTH - 3) !== 9) {
+      return undefined;
     }
-    if (!entry.stable || entry.key !== statKey(st)) return undefined;
-    this.#used.add(absPath);
-    return entry.digest;
+    return raw.slice(n - DIGEST_LENGTH);
   }
 
   /**
    * The digest of `absPath` (see "What is hashed"), from the cache when the
    * entry may be trusted, else by reading the file. `st` is the caller's
-   * `lstat` of the path (with `bigint: true`).
+   * `lstat` of the path (`BigIntStats`, or plain `Stats`: both give the
+   * same key).
    *
    * @throws BuildError COPY_IO when the file cannot be read.
    */
-  async hash(absPath: string, st: BigIntStats): Promise<string> {
+  async hash(absPath: string, st: FileStats): Promise<string> {
     const cached = this.lookup(absPath, st);
     if (cached !== undefined) return cached;
     // Taken before reading: an edit during the read then has a newer timestamp than this.
     const hashedAt = this.#now();
     const { digest, key } = await computeDigest(absPath, st);
-    const limit = hashedAt - this.#margin;
-    const stable = st.mtimeNs < limit && st.ctimeNs < limit;
+    const limitMs = Number(hashedAt - this.#margin) / 1e6;
+    const { mtimeMs, ctimeMs } = timesOf(st);
+    const stable = mtimeMs < limitMs && ctimeMs < limitMs;
     // key is undefined when the file changed between the caller's lstat and our read: do not remember that.
     if (key !== undefined) {
-      this.#entries.set(absPath, { key, hashedAt: String(hashedAt), stable, digest });
-      this.#used.add(absPath);
+      this.#entries.delete(absPath);
+      this.#entries.set(absPath, `${key}\t${hashedAt}\t${stable ? "1" : "0"}\t${digest}`);
       this.#dirty = true;
     }
     return digest;
@@ -205,13 +232,16 @@ export class FileHashCache {
    * @throws BuildError COPY_IO when the file cannot be written.
    */
   async save(): Promise<void> {
-    if (!this.#dirty) return;
+    if (!this.#dirty || this.#path === "") return;
     const lines: string[] = [HEADER];
-    const evict = this.#entries.size > MAX_ENTRIES;
+    // Bounded: past the limit, the entries stored first go (the newest hashes are kept).
+    let skip = Math.max(0, this.#entries.size - MAX_ENTRIES);
     for (const [path, e] of this.#entries) {
-      if (evict && !this.#used.has(path)) continue;
-      const rest = typeof e === "string" ? e : `${e.key}\t${e.hashedAt}\t${e.stable ? "1" : "0"}\t${e.digest}`;
-      lines.push(`${escapePath(path)}\t${rest}`);
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      lines.push(`${escapePath(path)}\t${e}`);
     }
     const tmp = `${this.#path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
     try {
@@ -252,7 +282,7 @@ async function xattrsOf(absPath: string): Promise<ReadonlyMap<string, Buffer> | 
  * undefined when the file no longer matches `st` (replaced or changed
  * since the caller's lstat).
  */
-async function computeDigest(absPath: string, st: BigIntStats): Promise<{ digest: string; key: string | undefined }> {
+async function computeDigest(absPath: string, st: FileStats): Promise<{ digest: string; key: string | undefined }> {
   const key = statKey(st);
   try {
     if (st.isSymbolicLink()) {

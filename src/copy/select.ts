@@ -11,7 +11,7 @@
  * [applyCopy]: ./apply.ts
  */
 
-import type { BigIntStats } from "node:fs";
+import type { Stats } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import { IgnoreMatcher } from "../context/dockerignore.js";
 import { BuildError } from "../diagnostics/build-error.js";
@@ -169,9 +169,9 @@ class Selector {
    * something inside it is re-included).
    */
   private async entryAt(name: string, host: string, realRel: string, walk: boolean, include?: PathFilter): Promise<Lookup> {
-    let st: BigIntStats;
+    let st: Stats;
     try {
-      st = await lstat(host, { bigint: true });
+      st = await lstat(host);
     } catch (err) {
       if (isMissing(err)) return "missing";
       throw ioError(`cannot stat ${host}`, err);

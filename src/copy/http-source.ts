@@ -1,0 +1,149 @@
+/**
+ * ADD of an `http://` or `https://` URL, as BuildKit's HTTP source does:
+ * the body is saved as a file named after the last segment of the URL path
+ * (`__unnamed__` when there is none), with mode 0600 and, when the server
+ * sends `Last-Modified`, that modification time
+ * (frontend/dockerfile testDockerfileADDFromURL). With `--checksum`, the
+ * content must have that digest (testAddChecksum).
+ */
+
+import { createHash } from "node:crypto";
+import { constants } from "node:fs";
+import { chmod, mkdtemp, open, rm, utimes } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, posix } from "node:path";
+import type { Dispatcher } from "undici";
+import { request } from "undici";
+import { BuildError } from "../diagnostics/build-error.js";
+import { throwIfAborted } from "./tree.js";
+
+/** A downloaded ADD source, in a private temporary directory. */
+export interface DownloadedFile {
+  /** Host path of the file. */
+  readonly path: string;
+  /** The name it is copied under (`__unnamed__` for a URL without a path). */
+  readonly name: string;
+  /** Removes the temporary directory. */
+  dispose(): Promise<void>;
+}
+
+/** Options for {@link downloadUrl}. */
+export interface DownloadOptions {
+  /** Expected digest (`sha256:<hex>`, also sha384/sha512), from `ADD --checksum`. */
+  readonly checksum?: string;
+  /** Cancels the download (BuildError ABORTED). */
+  readonly signal?: AbortSignal;
+  /** The undici dispatcher (proxy agent); default undici's global one. */
+  readonly dispatcher?: Dispatcher;
+  /** Directory for the temporary file; default the OS temp directory. */
+  readonly tmpDir?: string;
+}
+
+const MAX_REDIRECTS = 10;
+const ALGORITHMS: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
+
+/** The file name BuildKit gives a URL source: `path.Base(u.Path)`, or `__unnamed__`. */
+export function urlFileName(url: string): string {
+  let pathname: string;
+  try {
+    pathname = new URL(url).pathname;
+  } catch {
+    return "__unnamed__";
+  }
+  let decoded = pathname;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    // Keep the raw path when it is not valid percent-encoding.
+  }
+  const base = posix.basename(decoded);
+  return base === "" || base === "." || base === "/" || base === ".." || base.includes("/") ? "__unnamed__" : base;
+}
+
+function parseChecksum(checksum: string): { algorithm: string; hex: string } {
+  const m = /^([a-z0-9]+):([a-f0-9]+)$/.exec(checksum);
+  const algorithm = m?.[1];
+  const hex = m?.[2];
+  if (algorithm === undefined || hex === undefined || ALGORITHMS[algorithm] !== hex.length) {
+    throw new BuildError("DF_FLAG", `invalid checksum digest format: ${JSON.stringify(checksum)}`, {
+      hint: "write --checksum=sha256:<64 hex digits>",
+    });
+  }
+  return { algorithm, hex };
+}
+
+function downloadError(url: string, why: string, cause?: unknown): BuildError {
+  return new BuildError("ADD_DOWNLOAD_FAILED", `failed to download ${url}: ${why}`, cause === undefined ? {} : { cause });
+}
+
+/**
+ * Downloads `url` into a temporary file (following up to 10 redirects),
+ * verifying `checksum` when given.
+ *
+ * @throws BuildError ADD_DOWNLOAD_FAILED (network failure, non-2xx status),
+ *   DIGEST_MISMATCH, DF_FLAG (malformed checksum), ABORTED.
+ */
+export async function downloadUrl(url: string, options: DownloadOptions = {}): Promise<DownloadedFile> {
+  const { signal } = options;
+  const expected = options.checksum === undefined ? undefined : parseChecksum(options.checksum);
+  throwIfAborted(signal);
+  const dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), "tsbuild-add-"));
+  const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  const name = urlFileName(url);
+  const path = join(dir, "download");
+  try {
+    let current = url;
+    for (let hop = 0; ; hop++) {
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(current, {
+          method: "GET",
+          headers: { "user-agent": "tsbuild" },
+          ...(signal ? { signal } : {}),
+          ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+        });
+      } catch (err) {
+        throwIfAborted(signal);
+        throw downloadError(url, (err as Error).message, err);
+      }
+      if (res.statusCode >= 300 && res.statusCode < 400 && res.headers.location !== undefined) {
+        await res.body.dump();
+        if (hop >= MAX_REDIRECTS) throw downloadError(url, "too many redirects");
+        current = new URL(String(res.headers.location), current).toString();
+        continue;
+      }
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        await res.body.dump();
+        throw downloadError(url, `invalid response status ${res.statusCode}`);
+      }
+      const hash = createHash(expected?.algorithm ?? "sha256");
+      const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      try {
+        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+          hash.update(chunk);
+          let off = 0;
+          while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+        }
+      } catch (err) {
+        throwIfAborted(signal);
+        throw downloadError(url, (err as Error).message, err);
+      } finally {
+        await fh.close();
+      }
+      const actual = hash.digest("hex");
+      if (expected !== undefined && actual !== expected.hex) {
+        throw new BuildError("DIGEST_MISMATCH", `digest mismatch ${expected.algorithm}:${actual}: ${options.checksum} (ADD ${url})`, {
+          hint: "the downloaded content differs from --checksum: the file changed upstream, or the checksum is wrong",
+        });
+      }
+      await chmod(path, 0o600);
+      const lastModified = res.headers["last-modified"];
+      const when = typeof lastModified === "string" ? Date.parse(lastModified) : Number.NaN;
+      if (!Number.isNaN(when)) await utimes(path, when / 1000, when / 1000);
+      return { path, name, dispose };
+    }
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+}

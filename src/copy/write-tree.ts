@@ -1,0 +1,337 @@
+import { constants } from "node:fs";
+import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readlink, rm, symlink, unlink, writeFile } from "node:fs/promises";
+import { setAttribute } from "@napi-rs/xattr";
+import { BuildError } from "../diagnostics/build-error.js";
+import { isLayerXattr } from "../oci/layer/entry.js";
+import { readXattrs, splitDevice } from "../oci/layer/walk.js";
+import { runTool } from "../snapshot/exec.js";
+import type { ChmodSpec } from "./chmod.js";
+import { destConflict } from "./errors.js";
+import { TaskPool } from "./pool.js";
+import { ioError, throwIfAborted, type TreeEntry } from "./tree.js";
+
+/** How copied entries are owned and moded. */
+export interface WriteTreeOptions {
+  /** `--chown` ids: every copied entry gets them. */
+  readonly owner?: { readonly uid: number; readonly gid: number };
+  /** Without `owner`: keep the source's ids (COPY --from) instead of 0:0 (context). */
+  readonly keepOwnership: boolean;
+  /** `--chmod`: applied to every copied file and directory (not symlinks). */
+  readonly chmod?: ChmodSpec;
+  /** Cancels the copy (BuildError ABORTED). */
+  readonly signal?: AbortSignal;
+}
+
+/** Files copied concurrently. */
+const COPY_CONCURRENCY = 8;
+
+/** Effective ids of this process: files it creates start owned by them. */
+const EUID = process.geteuid?.() ?? 0;
+const EGID = process.getegid?.() ?? 0;
+
+/** A directory being written into: its host path, container path, and whether it is new (so empty). */
+interface DirContext {
+  readonly host: string;
+  readonly path: string;
+  /** Created by this copy: no entry can be in the way. */
+  readonly fresh: boolean;
+  /** Set-group-id: new entries inherit its group instead of ours. */
+  readonly setgid: boolean;
+}
+
+/** An entry's times, set after its contents (writing into a directory changes its mtime). */
+interface DeferredTimes {
+  readonly host: string;
+  readonly atime: number;
+  readonly mtime: number;
+}
+
+function seconds(ms: number): number {
+  return ms / 1000;
+}
+
+/**
+ * Copies selected trees into the destination with `cp -a` semantics, as
+ * tonistiigi/fsutil's `copy` does for BuildKit: modes, times and extended
+ * attributes are kept; symlinks stay symlinks; hard links within one copy
+ * stay linked; devices and FIFOs are recreated; sockets become empty files.
+ * Owner: `--chown`, else the source's (`keepOwnership`), else 0:0.
+ *
+ * Why the write discipline: the destination is an image's filesystem and
+ * may hold symlinks anywhere. Every target is a name inside a directory
+ * that was verified (lstat) or created by this copy; an existing
+ * non-directory in the way is unlinked (which never follows a symlink)
+ * and the new file is created with `O_EXCL` (`COPYFILE_EXCL`), which fails
+ * rather than write through a symlink. A directory never replaces a
+ * non-directory and vice versa (BuildKit errors the same way).
+ */
+export class TreeWriter {
+  /** Non-directory entries written. */
+  files = 0;
+  /** Bytes of regular file data written. */
+  bytes = 0;
+
+  readonly #opts: WriteTreeOptions;
+  readonly #pool = new TaskPool(COPY_CONCURRENCY);
+  readonly #times: DeferredTimes[] = [];
+  /** First copy of each multiply-linked source inode (`dev:ino`), to link the others to. */
+  readonly #links = new Map<string, Promise<string>>();
+
+  constructor(opts: WriteTreeOptions) {
+    this.#opts = opts;
+  }
+
+  /**
+   * Copies `children` into the existing directory `dir` (host path),
+   * merging with what is there. `path` is its container path (for
+   * messages) and `fresh` tells whether this copy just created it.
+   */
+  async writeChildren(children: readonly TreeEntry[], host: string, path: string, fresh: boolean): Promise<void> {
+    const setgid = await this.#isSetgid(host);
+    await this.#children(children, { host, path, fresh, setgid });
+  }
+
+  /**
+   * Writes one non-directory entry at host path `target` (container path
+   * `path`), whose parent directory exists. A directory at `target` is an
+   * error (BuildKit: "cannot replace to directory ... with file").
+   */
+  async writeFileAt(entry: TreeEntry, target: string, path: string): Promise<void> {
+    const parent = target.slice(0, target.lastIndexOf("/")) || "/";
+    const setgid = await this.#isSetgid(parent);
+    await this.#pool.run(() => this.#writeLeaf(entry, target, path, false, setgid));
+  }
+
+  /**
+   * Writes a file with the given content at host path `target` (container
+   * path `path`): a heredoc source. It gets `mode`, the COPY's owner, and
+   * the current time.
+   */
+  async writeDataAt(data: string, target: string, path: string, mode: number): Promise<void> {
+    await this.#pool.drain();
+    await this.#clear(target, path);
+    try {
+      await writeFile(target, data, { flag: "wx", mode: 0o600 });
+      const owner = this.#opts.owner ?? { uid: 0, gid: 0 };
+      await lchown(target, owner.uid, owner.gid);
+      await chmod(target, mode);
+    } catch (err) {
+      throw ioError(`cannot write ${path}`, err);
+    }
+    this.files++;
+    this.bytes += Buffer.byteLength(data);
+  }
+
+  /** Records times to set on `host` once everything is written (a copied directory's own times). */
+  deferTimes(host: string, entry: TreeEntry): void {
+    this.#times.push({ host, atime: seconds(entry.st.atimeMs), mtime: seconds(entry.st.mtimeMs) });
+  }
+
+  /** Waits for the pending copies. */
+  async flush(): Promise<void> {
+    await this.#pool.drain();
+  }
+
+  /** Waits for the pending copies, then sets directory times (deepest last-registered first). */
+  async finish(): Promise<void> {
+    await this.#pool.drain();
+    for (let i = this.#times.length - 1; i >= 0; i--) {
+      const t = this.#times[i] as DeferredTimes;
+      try {
+        await lutimes(t.host, t.atime, t.mtime);
+      } catch (err) {
+        throw ioError(`cannot set times of ${t.host}`, err);
+      }
+    }
+    this.#times.length = 0;
+  }
+
+  async #isSetgid(host: string): Promise<boolean> {
+    try {
+      return ((await lstat(host)).mode & 0o2000) !== 0;
+    } catch (err) {
+      throw ioError(`cannot stat ${host}`, err);
+    }
+  }
+
+  async #children(children: readonly TreeEntry[], dir: DirContext): Promise<void> {
+    for (const child of children) {
+      throwIfAborted(this.#opts.signal);
+      const target = `${dir.host}/${child.name}`;
+      const path = dir.path === "/" ? `/${child.name}` : `${dir.path}/${child.name}`;
+      if (child.kind === "dir") {
+        await this.#dir(child, target, path, dir);
+      } else {
+        await this.#pool.run(() => this.#writeLeaf(child, target, path, dir.fresh, dir.setgid));
+      }
+    }
+  }
+
+  /** The ids an entry gets. */
+  #ownerOf(entry: TreeEntry): { uid: number; gid: number } {
+    if (this.#opts.owner !== undefined) return this.#opts.owner;
+    if (this.#opts.keepOwnership) return { uid: entry.st.uid, gid: entry.st.gid };
+    return { uid: 0, gid: 0 };
+  }
+
+  /** The permission bits an entry gets. */
+  #modeOf(entry: TreeEntry): number {
+    const mode = entry.st.mode & 0o7777;
+    return this.#opts.chmod === undefined ? mode : this.#opts.chmod.apply(mode, entry.kind === "dir");
+  }
+
+  async #dir(entry: TreeEntry, target: string, path: string, parent: DirContext): Promise<void> {
+    let fresh = true;
+    if (!parent.fresh) {
+      let existing;
+      try {
+        existing = await lstat(target);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw ioError(`cannot stat ${target}`, err);
+      }
+      if (existing !== undefined) {
+        // fsutil copyDirectoryOnly: a directory merges into a directory, never replaces anything else.
+        if (!existing.isDirectory()) throw destConflict(`cannot copy to non-directory: ${path}`);
+        fresh = false;
+      }
+    }
+    if (fresh) {
+      try {
+        await mkdir(target, { mode: 0o700 });
+      } catch (err) {
+        throw ioError(`cannot create directory ${path}`, err);
+      }
+    }
+    // Existing directories take the source's metadata too (fsutil overwriteTargetMetadata for sub-directories).
+    const mode = this.#modeOf(entry);
+    await this.#metadata(entry, target, path, mode, true, false);
+    this.deferTimes(target, entry);
+    await this.#children(entry.children ?? [], { host: target, path, fresh, setgid: (mode & 0o2000) !== 0 });
+  }
+
+  async #writeLeaf(entry: TreeEntry, target: string, path: string, fresh: boolean, parentSetgid: boolean): Promise<void> {
+    throwIfAborted(this.#opts.signal);
+    if (!fresh) await this.#clear(target, path);
+    try {
+      switch (entry.kind) {
+        case "file":
+          await this.#file(entry, target);
+          break;
+        case "symlink":
+          await symlink(await readlink(entry.abs), target);
+          break;
+        case "socket":
+          await writeFile(target, "", { flag: "wx", mode: 0o600 });
+          break;
+        case "fifo":
+          await runTool("mknod", ["-m", "000", target, "p"], this.#toolOptions());
+          break;
+        case "char":
+        case "block": {
+          const { major, minor } = splitDevice(entry.st.rdev);
+          await runTool("mknod", ["-m", "000", target, entry.kind === "char" ? "c" : "b", String(major), String(minor)], this.#toolOptions());
+          break;
+        }
+        case "dir":
+          throw new BuildError("INTERNAL", `directory ${path} passed as a leaf`);
+      }
+    } catch (err) {
+      throw ioError(`cannot copy to ${path}`, err);
+    }
+    const owner = this.#ownerOf(entry);
+    const mode = this.#modeOf(entry);
+    // A new entry belongs to us (and to the directory's group under a set-group-id directory).
+    const chown = owner.uid !== EUID || owner.gid !== EGID || parentSetgid;
+    // copyFile gave the file the source's mode; nothing to do unless chown cleared set-id bits or --chmod differs.
+    const modeIsSet = entry.kind === "file" && !chown && mode === (entry.st.mode & 0o7777);
+    await this.#metadata(entry, target, path, mode, chown, modeIsSet);
+    this.files++;
+    if (entry.kind === "file") this.bytes += entry.st.size;
+    try {
+      await lutimes(target, seconds(entry.st.atimeMs), seconds(entry.st.mtimeMs));
+    } catch (err) {
+      throw ioError(`cannot set times of ${path}`, err);
+    }
+  }
+
+  #toolOptions(): { signal?: AbortSignal } {
+    return this.#opts.signal ? { signal: this.#opts.signal } : {};
+  }
+
+  /** Removes a non-directory in the way (never following it); a directory there is an error. */
+  async #clear(target: string, path: string): Promise<void> {
+    let st;
+    try {
+      st = await lstat(target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw ioError(`cannot stat ${target}`, err);
+    }
+    if (st.isDirectory()) throw destConflict(`cannot replace to directory ${path} with file`);
+    try {
+      await unlink(target);
+    } catch (err) {
+      throw ioError(`cannot remove ${path}`, err);
+    }
+  }
+
+  /** Copies a regular file's data (or hard-links it to an earlier copy of the same inode). */
+  async #file(entry: TreeEntry, target: string): Promise<void> {
+    if (entry.st.nlink > 1) {
+      const key = `${entry.st.dev}:${entry.st.ino}`;
+      const first = this.#links.get(key);
+      if (first !== undefined) {
+        const firstTarget = await first;
+        await link(firstTarget, target);
+        return;
+      }
+      let done!: (t: string) => void;
+      this.#links.set(key, new Promise<string>((r) => (done = r)));
+      try {
+        await copyFile(entry.abs, target, constants.COPYFILE_EXCL);
+      } finally {
+        done(target);
+      }
+      return;
+    }
+    // COPYFILE_EXCL: O_CREAT|O_EXCL, so an entry planted meanwhile (even a symlink) makes it fail instead of being written through.
+    await copyFile(entry.abs, target, constants.COPYFILE_EXCL);
+  }
+
+  /**
+   * Owner, mode, extended attributes — in that order, because chown clears
+   * set-id bits and file capabilities. `modeIsSet` skips the chmod when the
+   * file was created with the right mode already (copyFile copies it).
+   */
+  async #metadata(entry: TreeEntry, target: string, path: string, mode: number, chown: boolean, modeIsSet: boolean): Promise<void> {
+    try {
+      if (chown) {
+        const { uid, gid } = this.#ownerOf(entry);
+        await lchown(target, uid, gid);
+      }
+      if (entry.kind !== "symlink" && !modeIsSet) await chmod(target, mode);
+    } catch (err) {
+      throw ioError(`cannot set owner and mode of ${path}`, err);
+    }
+    if (entry.kind === "symlink") return;
+    let xattrs: ReadonlyMap<string, Buffer> | undefined;
+    try {
+      xattrs = await readXattrs(entry.abs, isLayerXattr);
+    } catch (err) {
+      throw ioError(`cannot read extended attributes of ${entry.abs}`, err);
+    }
+    if (xattrs === undefined) return;
+    for (const [name, value] of xattrs) {
+      try {
+        await setAttribute(target, name, value);
+      } catch {
+        // BuildKit's file backend logs and ignores xattr failures (e.g. user.* on a file system without them).
+      }
+    }
+  }
+}
+
+/** Removes a partially written target (used when a later step fails). */
+export async function removeQuietly(host: string): Promise<void> {
+  await rm(host, { recursive: true, force: true }).catch(() => undefined);
+}
