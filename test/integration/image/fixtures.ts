@@ -71,7 +71,7 @@ export async function runBinaryCli(
 export async function tarMembers(file: string | Buffer): Promise<Map<string, Buffer>> {
   const data = typeof file === "string" ? await readFile(file) : file;
   const members = new Map<string, Buffer>();
-  for await (const { header, body } of readTar([data])) {
+  for await (const { header, body } of readTar(Readable.from([data]))) {
     const parts: Buffer[] = [];
     for await (const c of body) parts.push(c);
     members.set(header.name, Buffer.concat(parts));
