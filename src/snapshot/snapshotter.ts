@@ -10,6 +10,7 @@ import type { FsContentStore } from "../store/fs-content-store.js";
 import { diffUpperDir } from "./diff.js";
 import { extractLayer } from "./extract.js";
 import { mountOverlay, unmount } from "./overlay.js";
+import { pruneUnchangedDirs } from "./prune-unchanged.js";
 
 /** A layer as the snapshotter needs it: its blob and its uncompressed digest. */
 export interface LayerRef {
@@ -107,7 +108,7 @@ export class Snapshotter {
    * changed. The overlay is always unmounted, whatever `fn` does.
    */
   async runMutable(chain: readonly LayerRef[], fn: (rootfs: string) => Promise<void>, options: MutableOptions = {}): Promise<CommittedLayer | null> {
-    const lowers = await Promise.all(chain.map((l) => this.ensure(l, options.signal)));
+    const topFirst = await this.lowerDirs(chain, options.signal);
     const work = await this.tempDir("step");
     const upper = join(work, "upper");
     const ovlWork = join(work, "work");
@@ -116,7 +117,7 @@ export class Snapshotter {
     await Promise.all([upper, ovlWork, merged, empty].map((d) => mkdir(d)));
     try {
       await mountOverlay({
-        lowerdirs: lowers.length ? [...lowers].reverse() : [empty],
+        lowerdirs: topFirst.length ? topFirst : [empty],
         upperdir: upper,
         workdir: ovlWork,
         target: merged,
@@ -127,7 +128,7 @@ export class Snapshotter {
       } finally {
         await unmount(merged).catch(async () => unmount(merged, { lazy: true }));
       }
-      const entries = await diffUpperDir(upper, options.signal ? { signal: options.signal } : {});
+      const entries = await pruneUnchangedDirs(await diffUpperDir(upper, options.signal ? { signal: options.signal } : {}), topFirst);
       if (entries.length === 0) return null;
       const layer = await this.storeLayer(entries, options);
       await publish(upper, this.snapshotDir(layer.diffId));
@@ -139,14 +140,14 @@ export class Snapshotter {
 
   /** Runs `fn` on a read-only view of `chain` (for COPY --from and bind mounts). */
   async withReadOnly<T>(chain: readonly LayerRef[], fn: (rootfs: string) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const lowers = await Promise.all(chain.map((l) => this.ensure(l, signal)));
+    const topFirst = await this.lowerDirs(chain, signal);
     const work = await this.tempDir("view");
     const merged = join(work, "merged");
     const empty = join(work, "empty");
     await Promise.all([merged, empty].map((d) => mkdir(d)));
     try {
       // One lower dir is completed by mountOverlay's own empty bottom layer (a different directory).
-      await mountOverlay({ lowerdirs: lowers.length ? [...lowers].reverse() : [empty], target: merged, ...(signal ? { signal } : {}) });
+      await mountOverlay({ lowerdirs: topFirst.length ? topFirst : [empty], target: merged, ...(signal ? { signal } : {}) });
       try {
         return await fn(merged);
       } finally {
@@ -155,6 +156,25 @@ export class Snapshotter {
     } finally {
       await rm(work, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * The snapshot directories of `chain` (base first), top-most first, as
+   * overlay wants them. A layer repeated in a chain (two steps that made the
+   * same change) appears once, at its top-most place: overlayfs refuses a
+   * directory listed twice, and the upper copy shadows every file, whiteout
+   * and opaque marker of the lower one, so dropping the lower is equivalent.
+   */
+  private async lowerDirs(chain: readonly LayerRef[], signal: AbortSignal | undefined): Promise<string[]> {
+    const dirs = await Promise.all(chain.map((l) => this.ensure(l, signal)));
+    const seen = new Set<string>();
+    const topFirst: string[] = [];
+    for (const d of dirs.reverse()) {
+      if (seen.has(d)) continue;
+      seen.add(d);
+      topFirst.push(d);
+    }
+    return topFirst;
   }
 
   /** Writes entries as a gzip layer straight into the content store (one pass, no temporary copy). */
