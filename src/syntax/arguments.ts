@@ -1,5 +1,5 @@
 import type { KeyValueNode } from "./ast.js";
-import { isGoSpace, splitWhitespace } from "./chars.js";
+import { goQuote, isGoSpace, splitWhitespace } from "./chars.js";
 import { parseWords } from "./words.js";
 
 /** How an instruction's argument text was split (BuildKit's per-keyword line parsers). */
@@ -12,6 +12,8 @@ export interface SplitArguments {
   readonly keyValues: KeyValueNode[];
   /** A syntax error in the arguments, if any. */
   readonly error?: string;
+  /** The `[start, end)` offsets in the argument text the error is about; absent for all of it. */
+  readonly errorSpan?: readonly [number, number];
 }
 
 const NONE: SplitArguments = { args: [], json: false, keyValues: [] };
@@ -108,7 +110,8 @@ function healthcheck(rest: string): SplitArguments {
 
 /** BuildKit's `parseNameVal`: `k=v k2=v2` or the legacy `k the value`. */
 function nameValues(rest: string, keyword: string, escape: string): SplitArguments {
-  const words = parseWords(rest, escape);
+  const spans: [number, number][] = [];
+  const words = parseWords(rest, escape, spans);
   if (words.length === 0) return NONE;
   if (!words[0]!.includes("=")) {
     const m = /[\t\v\f\r ]+/.exec(rest);
@@ -119,10 +122,10 @@ function nameValues(rest: string, keyword: string, escape: string): SplitArgumen
   }
   const keyValues: KeyValueNode[] = [];
   const args: string[] = [];
-  for (const word of words) {
+  for (const [i, word] of words.entries()) {
     const eq = word.indexOf("=");
     if (eq < 0) {
-      return { ...NONE, error: `Syntax error - can't find = in ${JSON.stringify(word)}. Must be of the form: name=value` };
+      return { ...NONE, error: `Syntax error - can't find = in ${goQuote(word)}. Must be of the form: name=value`, errorSpan: spans[i] };
     }
     const key = word.slice(0, eq);
     const value = word.slice(eq + 1);

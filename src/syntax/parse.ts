@@ -65,12 +65,13 @@ export function parseDockerfile(source: SourceFile | string): ParseResult {
       // The instruction now ends with its last body line (or where it ended, if no line was read).
       const end = consumed.lastLine > logical.end.line ? { line: consumed.lastLine, column: Math.max(1, consumed.lastLineLength) } : logical.end;
       if (consumed.error) {
+        const near = consumed.nearMiss ? `; line ${consumed.nearMiss} comes close but has white space around it` : "";
         diagnostics.push({
           severity: "error",
           code: "DF_SYNTAX",
           message: "unterminated heredoc",
           range: { start: logical.start, end },
-          hint: `the heredoc body must end with a line holding only "${consumed.error}"`,
+          hint: `the heredoc body must end with a line holding only "${consumed.error}"${near}`,
         });
       }
       if (node) node = { ...node, heredocs: consumed.heredocs, range: { start: node.range.start, end } };
@@ -226,7 +227,8 @@ function buildInstruction(logical: LogicalLine, base: number, escape: string, co
     } else {
       const split = splitArguments(keyword, argsText, escape);
       if (split.error) {
-        diagnostics.push({ severity: "error", code: "DF_SYNTAX", message: split.error, range: argsStart < e0 ? argsRange : instructionRange });
+        const where = split.errorSpan ? range(argsStart + split.errorSpan[0], argsStart + split.errorSpan[1]) : argsStart < e0 ? argsRange : instructionRange;
+        diagnostics.push({ severity: "error", code: "DF_SYNTAX", message: split.error, range: where });
         ok = false;
       }
       args = split.args;
@@ -270,6 +272,8 @@ interface HeredocBodies {
   readonly next: number;
   /** The delimiter of the first unterminated heredoc. */
   readonly error?: string;
+  /** For an unterminated heredoc: the first line that is the delimiter once trimmed (a likely typo). */
+  readonly nearMiss?: number;
 }
 
 /**
@@ -285,10 +289,12 @@ function readHeredocBodies(text: string, last: IToken, markers: readonly Heredoc
   let pos = nl < 0 ? text.length : nl + 1;
   let line = last.startLine!;
   let lastLineLength = 0;
+  let nearMiss: number | undefined;
   for (const marker of markers) {
     const startLine = line + 1;
     let content = "";
     let terminated = false;
+    nearMiss = undefined;
     while (pos < text.length) {
       const end = text.indexOf("\n", pos);
       const next = end < 0 ? text.length : end + 1;
@@ -302,9 +308,10 @@ function readHeredocBodies(text: string, last: IToken, markers: readonly Heredoc
         terminated = true;
         break;
       }
+      if (nearMiss === undefined && goTrimSpace(candidate) === marker.name) nearMiss = line;
       content += raw;
     }
-    if (!terminated) return { heredocs, lastLine: line, lastLineLength, next: pos, error: marker.name };
+    if (!terminated) return { heredocs, lastLine: line, lastLineLength, next: pos, error: marker.name, ...(nearMiss ? { nearMiss } : {}) };
     heredocs.push({
       name: marker.name,
       content: marker.chomp ? chompHeredoc(content) : content,

@@ -4,9 +4,13 @@ import { isGoSpace } from "./chars.js";
  * BuildKit's `parseWords`: splits on white space outside quotes, keeping
  * quotes and escape characters in the words (they are removed later, at
  * expansion time). Used for ARG arguments and for ENV/LABEL pairs.
+ *
+ * When `spans` is given, it receives each word's `[start, end)` offsets in
+ * `rest`, for error ranges.
  */
-export function parseWords(rest: string, escape: string): string[] {
+export function parseWords(rest: string, escape: string, spans?: [number, number][]): string[] {
   const words: string[] = [];
+  let start = 0;
   let inWord = false;
   let quote = "";
   let word = "";
@@ -17,6 +21,7 @@ export function parseWords(rest: string, escape: string): string[] {
     if (!inWord && !quote) {
       if (isGoSpace(ch)) continue;
       inWord = true;
+      start = pos;
     }
     if (quote) {
       if (ch === quote) quote = "";
@@ -35,7 +40,10 @@ export function parseWords(rest: string, escape: string): string[] {
     }
     if (isGoSpace(ch)) {
       inWord = false;
-      if (blankOK || word.length > 0) words.push(word);
+      if (blankOK || word.length > 0) {
+        words.push(word);
+        spans?.push([start, pos]);
+      }
       word = "";
       blankOK = false;
       continue;
@@ -53,6 +61,9 @@ export function parseWords(rest: string, escape: string): string[] {
     }
     word += ch;
   }
-  if ((inWord || quote) && (blankOK || word.length > 0)) words.push(word);
+  if ((inWord || quote) && (blankOK || word.length > 0)) {
+    words.push(word);
+    spans?.push([start, n]);
+  }
   return words;
 }
