@@ -134,7 +134,9 @@ export async function build(options: BuildOptions, reporter: BuildReporter = sil
     ...(signal ? { signal } : {}),
   });
   // Second pass with the base images' ENV known: expansions and checks now see it.
-  const checked = checkDockerfile(options.dockerfile, { ...checkOptions, imageEnv: (ref) => images.get(ref)?.config.config?.Env ?? [] });
+  const checked = checkDockerfile(options.dockerfile, { ...checkOptions, imageEnv: (ref) => images.get(ref)?.config.config?.Env ?? [],
+    imageOnBuild: (ref) => images.get(ref)?.config.config?.OnBuild ?? undefined,
+  });
   failOnErrors(options.dockerfile, checked.diagnostics);
   const warnings = checked.diagnostics.filter((d) => d.severity === "warning");
   const graph = planBuild(withNetwork(checked.resolved, options.network), { images, ...(options.buildArgs ? { buildArgs: options.buildArgs } : {}), platform });

@@ -5,7 +5,8 @@ import { suggest } from "../diagnostics/suggest.js";
 import { OCTAL_MODE_RE, SYMBOLIC_MODE_RE } from "./copy-add.js";
 import { expandWord } from "./expand/index.js";
 import type { ParsedDockerfile } from "./parse.js";
-import { toDiagnostic } from "./parse.js";
+import { convertInstruction, toDiagnostic } from "./parse.js";
+import { parseDockerfile } from "../syntax/parse.js";
 import { hostPlatform, isBuilderArg, platformArgs, PROXY_ARGS, type PlatformSpec } from "./platform.js";
 import { parseMount } from "./run-mounts.js";
 import { Scope } from "./scope.js";
@@ -28,6 +29,11 @@ export interface ResolveOptions {
    * undefined (so `check` without a registry gives no false positives).
    */
   readonly imageEnv?: (ref: string) => readonly string[] | undefined;
+  /**
+   * The ONBUILD triggers of a base image's config (`OnBuild`), when known.
+   * They run first in a stage built directly on that image, as Docker does.
+   */
+  readonly imageOnBuild?: (ref: string) => readonly string[] | undefined;
 }
 
 /** Where a stage starts from. */
@@ -179,7 +185,8 @@ export function resolveDockerfile(parsed: ParsedDockerfile, options: ResolveOpti
       envKnown,
       escapeChar: parsed.escapeChar,
     };
-    const steps = stage.instructions.map((inst) => resolveStep(inst, ctx));
+    const triggers = base.kind === "image" ? onbuildTriggers(options.imageOnBuild?.(base.ref) ?? [], stage, parsed.escapeChar, diagnostics) : [];
+    const steps = [...triggers, ...stage.instructions].map((inst) => resolveStep(inst, ctx));
     const deps = [...new Set([...(base.kind === "stage" ? [base.stage] : []), ...steps.flatMap((s) => s.stageRefs)])];
     const result: ResolvedStage = {
       index: i,
@@ -454,4 +461,27 @@ function warnIfCloseToStage(name: string, stages: readonly Stage[], inst: Instru
     range: inst.range,
     hint: `did you mean stage "${close}"?`,
   });
+}
+
+/**
+ * Parses a base image's ONBUILD triggers into instructions of the child
+ * stage, located at its FROM line (that is where Docker reports them).
+ */
+function onbuildTriggers(triggers: readonly string[], stage: Stage, escapeChar: "\\" | "`", diagnostics: Diagnostic[]): Instruction[] {
+  const out: Instruction[] = [];
+  for (const text of triggers) {
+    const prefix = escapeChar === "`" ? "# escape=`\n" : "";
+    const { ast, diagnostics: syntax } = parseDockerfile(prefix + text);
+    const node = ast.instructions[0];
+    if (!node || syntax.some((d) => d.severity === "error")) {
+      diagnostics.push({ severity: "error", code: "DF_SYNTAX", message: `invalid ONBUILD trigger of the base image: ${text}`, range: stage.from.range });
+      continue;
+    }
+    try {
+      out.push(convertInstruction({ ...node, range: stage.from.range, keywordRange: stage.from.range, argsRange: stage.from.range }));
+    } catch (err) {
+      diagnostics.push({ ...toDiagnostic(err, stage.from.node), message: `ONBUILD trigger of the base image: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+  return out;
 }

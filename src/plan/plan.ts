@@ -83,6 +83,8 @@ function planStage(stage: ResolvedStage, done: ReadonlyMap<number, PlannedStage>
     const img = ctx.image(stage.base.ref);
     base = { kind: "image", image: img };
     config = cloneConfig(img.config.config ?? {});
+    // The base's triggers ran in this stage (the resolver put them first); a child does not pass them on.
+    delete config.OnBuild;
   } else if (stage.base.kind === "stage") {
     const parent = done.get(stage.base.stage);
     if (!parent) throw new BuildError("INTERNAL", `stage ${stage.base.stage} must be planned before stage ${stage.index}`);
