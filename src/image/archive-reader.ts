@@ -78,13 +78,14 @@ export class ArchiveFiles {
 }
 
 /**
- * A member name in canonical form (`./a//b/` → `a/b`); undefined for names
- * that leave the archive root (`../x`).
+ * A member name in canonical form (`./a//b/` → `a/b`, `/a` → `a`), with
+ * `..` clamped at the archive root as Go's `filepath.Clean("/" + name)`
+ * does (member names are only keys here; nothing is written by them).
+ * Undefined for the root itself.
  */
 export function cleanArchivePath(name: string): string | undefined {
   const p = posix.normalize(`/${name}`).slice(1).replace(/\/+$/, "");
-  if (p === "" || p === ".." || p.startsWith("../")) return undefined;
-  return p;
+  return p === "" ? undefined : p;
 }
 
 function isMetadata(path: string): boolean {
