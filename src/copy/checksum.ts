@@ -78,7 +78,6 @@ export async function checksumSelection(sel: SourceSelection, opts: ChecksumOpti
   const signal = opts.signal;
   const selected = await selectSources(sel, signal ? { signal } : {});
   const cache = opts.cache ?? FileHashCache.memory();
-  const digests = new Map<TreeEntry, string>();
 
   // Pass 1: trusted cache entries, synchronously; everything else is queued.
   const pending: TreeEntry[] = [];
@@ -97,7 +96,7 @@ export async function checksumSelection(sel: SourceSelection, opts: ChecksumOpti
   const lookup = (e: TreeEntry): void => {
     const d = cache.lookup(e.abs, e.st);
     if (d === undefined) pending.push(e);
-    else digests.set(e, d);
+    else e.digest = d;
   };
   for (const src of selected) for (const m of src.matches) visit(m.entry, true);
 
@@ -107,7 +106,7 @@ export async function checksumSelection(sel: SourceSelection, opts: ChecksumOpti
     while (next < pending.length) {
       throwIfAborted(signal);
       const e = pending[next++] as TreeEntry;
-      digests.set(e, await cache.hash(e.abs, e.st));
+      e.digest = await cache.hash(e.abs, e.st);
     }
   };
   await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, pending.length) }, worker));
@@ -118,24 +117,22 @@ export async function checksumSelection(sel: SourceSelection, opts: ChecksumOpti
   const h = createHash("sha256").update("tsbuild-copy-selection-1\n");
   h.update(`follow=${sel.followTopLevelSymlinks === true}\nparents=${sel.parents === true}\nowner=${keepOwner}\n`);
   for (const e of sel.excludes ?? []) h.update(`exclude\0${e}\n`);
-  writeSources(h, selected, digests, keepOwner);
+  writeSources(h, selected, keepOwner);
   return { digest: `sha256:${h.digest("hex")}`, ...stats };
 }
 
-function writeSources(h: Hash, selected: readonly SelectedSource[], digests: ReadonlyMap<TreeEntry, string>, keepOwner: boolean): void {
+function writeSources(h: Hash, selected: readonly SelectedSource[], keepOwner: boolean): void {
   // Records are built as strings and hashed once per directory: one native call per directory, not per file.
   const record = (e: TreeEntry): string => {
     const st = e.st;
-    const perm = (st.mode & 0o7777).toString(8);
     const owner = keepOwner ? `${st.uid}\0${st.gid}` : "0\x000";
-    const size = e.kind === "file" ? String(st.size) : "0";
     let dev = "";
     if (e.kind === "char" || e.kind === "block") {
       const { major, minor } = splitDevice(st.rdev);
       dev = `${major}:${minor}`;
     }
-    const content = e.kind === "dir" ? `${digests.get(e) ?? ""}\0${dirDigest(e)}` : (digests.get(e) ?? "");
-    return `${KIND_CHAR[e.kind]}\0${perm}\0${owner}\0${size}\0${dev}\0${content}`;
+    const content = e.kind === "dir" ? `${e.digest ?? ""}\0${dirDigest(e)}` : (e.digest ?? "");
+    return `${KIND_CHAR[e.kind]}\0${st.mode & 0o7777}\0${owner}\0${e.kind === "file" ? st.size : 0}\0${dev}\0${content}`;
   };
   const dirDigest = (e: TreeEntry): string => {
     let text = "";

@@ -89,8 +89,9 @@ function unescapePath(p: string): string {
  * ## When an entry is trusted (the racily-clean rule)
  *
  * An entry maps an absolute path to the digest taken at time `hashedAt`
- * together with the file's `(dev, ino, size, mtime ns, ctime ns, mode)` at
- * that time. It is used again only if **all** of these hold:
+ * together with the file's `(dev, ino, size, mtime, ctime, mode)` at that
+ * time (times to the microsecond, see {@link statKey}). It is used again
+ * only if **all** of these hold:
  *
  * 1. the file's current `(dev, ino, size, mtime, ctime, mode)` equal the
  *    recorded ones, and

@@ -23,6 +23,13 @@ export interface TreeEntry {
    * (after `.dockerignore`, `--exclude` and `--parents` filtering).
    */
   readonly children?: readonly TreeEntry[];
+  /**
+   * The entry's content digest (see FileHashCache), filled in by
+   * checksumSelection; undefined until then. Kept on the entry rather than
+   * in a Map: tens of thousands of object-keyed Map insertions cost a
+   * no-op rebuild measurable time.
+   */
+  digest?: string;
 }
 
 /** The type of an `lstat` result, or undefined for a type COPY cannot represent. */
