@@ -9,7 +9,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { SourceFile } from "../diagnostics/source.js";
 import { writeImage, type BuiltImage } from "../export/image.js";
 import { hostPlatform, type PlatformSpec } from "../instructions/platform.js";
-import { parseReference, type ImageReference } from "../registry/reference.js";
+import { parseReference, withDefaultTag, type ImageReference } from "../registry/reference.js";
 import type { BuildGraph } from "../plan/graph.js";
 import { imageRefsNeeded, planBuild } from "../plan/plan.js";
 import { silentReporter, type BuildReporter } from "../progress/events.js";
@@ -111,7 +111,7 @@ export async function build(options: BuildOptions, reporter: BuildReporter = sil
       hint: "drop --platform, or build on a machine of that platform",
     });
   }
-  const names = (options.tags ?? []).map((t) => parseReference(t));
+  const names = (options.tags ?? []).map((t) => withDefaultTag(parseReference(t)));
   const ignoreFile = await loadDockerignore(options.contextDir, options.dockerfilePath);
   const ignore = ignoreFile.patterns.length ? new IgnoreMatcher(ignoreFile.patterns, ignoreFile.file ? { file: ignoreFile.file } : {}) : undefined;
   const checkOptions = {
@@ -190,7 +190,7 @@ export async function build(options: BuildOptions, reporter: BuildReporter = sil
   });
   for (const name of names) {
     await store.images.putImage({
-      name: name.tag === undefined && name.digest === undefined ? parseReference(`${name.toString()}:latest`) : name,
+      name,
       manifestDigest: image.manifest.digest as never,
       mediaType: image.manifest.mediaType,
       size: image.manifest.size,

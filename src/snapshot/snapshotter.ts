@@ -131,6 +131,7 @@ export class Snapshotter {
       const entries = await pruneUnchangedDirs(await diffUpperDir(upper, options.signal ? { signal: options.signal } : {}), topFirst);
       if (entries.length === 0) return null;
       const layer = await this.storeLayer(entries, options);
+      await mkdir(this.snapshots, { recursive: true });
       await publish(upper, this.snapshotDir(layer.diffId));
       return layer;
     } finally {

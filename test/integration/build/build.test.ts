@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { buildBusyboxImage } from "../../helpers/busybox-image.js";
 import { startRegistry, type TestRegistry } from "../../helpers/registry.js";
 import { skopeoInspect, skopeoPush } from "../../helpers/skopeo.js";
+import { runImage } from "../../helpers/run-image.js";
 import { collect, makeContext, runTsbuild, spawnTsbuild, stepsBy, writeContext } from "../../helpers/tsbuild-process.js";
 
 let registry: TestRegistry;
@@ -25,21 +26,6 @@ function freshRoot(): string {
 
 function build(ctx: string, root: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
   return runTsbuild(["build", "--progress=rawjson", ...extra, "."], { cwd: ctx, env: { TSBUILD_ROOT: root, ...env } });
-}
-
-/** Unpacks an OCI archive with umoci and runs the image's entrypoint with runc: the image behaves as its config says. */
-function runImage(archive: string, tag: string): string {
-  const work = mkdtempSync(join(tmpdir(), "tsb-run-"));
-  execFileSync("tar", ["-xf", archive, "-C", work]);
-  const bundle = join(work, "bundle");
-  execFileSync("umoci", ["unpack", "--image", `${work}:${tag}`, bundle], { stdio: "pipe" });
-  const configPath = join(bundle, "config.json");
-  const config = JSON.parse(readFileSync(configPath, "utf8"));
-  config.process.terminal = false;
-  writeFileSync(configPath, JSON.stringify(config));
-  const r = spawnSync("runc", ["--root", join(work, "state"), "run", "--bundle", bundle, `tsb-test-${process.pid}`], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`runc run failed (${r.status}): ${r.stderr}`);
-  return r.stdout;
 }
 
 describe("tsbuild build", () => {
