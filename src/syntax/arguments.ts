@@ -73,8 +73,33 @@ function parseJsonArray(rest: string): JsonOutcome {
     return { kind: "not-json" };
   }
   if (!Array.isArray(parsed)) return { kind: "not-json" };
-  if (!parsed.every((v): v is string => typeof v === "string")) return { kind: "not-strings" };
-  return { kind: "ok", values: parsed };
+  if (!parsed.every((v): v is string => typeof v === "string")) {
+    // Go's decoder fails on a number beyond float64 (1e999) anywhere in the
+    // value: that is "not JSON" (shell form), not "not strings".
+    return hasHugeNumber(parsed) ? { kind: "not-json" } : { kind: "not-strings" };
+  }
+  // Go decodes an unpaired surrogate escape (\ud800) as U+FFFD.
+  return { kind: "ok", values: parsed.map((v) => (LONE_SURROGATE.test(v) ? v.replace(LONE_SURROGATE_G, "\ufffd") : v)) };
+}
+
+const LONE_SURROGATE_SOURCE = "[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]";
+const LONE_SURROGATE = new RegExp(LONE_SURROGATE_SOURCE);
+const LONE_SURROGATE_G = new RegExp(LONE_SURROGATE_SOURCE, "g");
+
+/** True when a non-finite number sits anywhere in `root` (iterative: the nesting can be deep). */
+function hasHugeNumber(root: unknown): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === "number") {
+      if (!Number.isFinite(v)) return true;
+    } else if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+    } else if (v !== null && typeof v === "object") {
+      for (const x of Object.values(v)) stack.push(x);
+    }
+  }
+  return false;
 }
 
 function maybeJson(rest: string): SplitArguments {

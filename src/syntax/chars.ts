@@ -27,6 +27,19 @@ export function leadingSpace(s: string): number {
   return a;
 }
 
+/**
+ * Go's `strings.ToLower`: rune by rune, simple case mapping. JavaScript's
+ * `toLowerCase` differs on `İ` (U+0130, two code points in JavaScript, `i`
+ * in Go) and on a final `Σ` (context-dependent `ς` in JavaScript).
+ */
+export function goToLower(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(s)) return s.toLowerCase();
+  let out = "";
+  for (const ch of s) out += ch === "\u0130" ? "i" : ch.toLowerCase();
+  return out;
+}
+
 /** BuildKit's `reWhitespace`: `[\t\v\f\r ]+` (note: no `\n`, no Unicode spaces). */
 export const RE_WHITESPACE = /[\t\v\f\r ]+/;
 

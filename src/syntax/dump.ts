@@ -1,5 +1,5 @@
 import type { DockerfileAst, InstructionNode } from "./ast.js";
-import { goQuote } from "./chars.js";
+import { goQuote, goToLower } from "./chars.js";
 
 /**
  * Renders an AST as BuildKit's `Node.Dump()` does: one s-expression per
@@ -12,7 +12,7 @@ export function dumpSexp(ast: DockerfileAst): string {
 }
 
 function dumpNode(node: InstructionNode): string {
-  let s = node.keywordText.toLowerCase();
+  let s = goToLower(node.keywordText);
   if (node.flags.length > 0) s += ` [${node.flags.map((f) => goQuote(f.text)).join(" ")}]`;
   if (node.onbuild) return `${s} (${dumpNode(node.onbuild)})`;
   for (const a of node.args) s += ` ${goQuote(a)}`;

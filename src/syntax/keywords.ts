@@ -35,3 +35,16 @@ export function isInstructionKeyword(upper: string): upper is InstructionKeyword
 
 /** Instructions whose arguments may start heredocs (BuildKit `heredocDirectives`). */
 export const HEREDOC_KEYWORDS: ReadonlySet<string> = new Set(["ADD", "COPY", "RUN"]);
+
+const BY_LOWER: ReadonlyMap<string, InstructionKeyword> = new Map(INSTRUCTION_KEYWORDS.map((k) => [k.toLowerCase(), k]));
+
+/**
+ * The instruction a keyword names, as BuildKit's dispatch finds it: the
+ * keyword lower-cased the Go way (`goToLower`) must be an instruction's
+ * name. (Upper-casing instead would accept `ſHELL`, whose JavaScript upper
+ * case is `SHELL`; Go lower-cases `WORKDIR` written with a Kelvin sign to
+ * `workdir`.)
+ */
+export function instructionForLower(lower: string): InstructionKeyword | undefined {
+  return BY_LOWER.get(lower);
+}

@@ -5,15 +5,21 @@ import type { SourceFile, SourceRange } from "../diagnostics/source.js";
 import { suggest } from "../diagnostics/suggest.js";
 import type { FlagNode, HeredocNode, InstructionNode, ParseResult } from "./ast.js";
 import { splitArguments } from "./arguments.js";
-import { goTrimSpace, isGoSpace } from "./chars.js";
+import { goToLower, goTrimSpace, isGoSpace } from "./chars.js";
 import { scanDirectives, trimNewline } from "./directives.js";
 import { extractFlags } from "./flags.js";
 import { foldInstruction, type LogicalLine } from "./fold.js";
 import { chompHeredoc, heredocsFromLine, type HeredocMarker } from "./heredoc.js";
-import { HEREDOC_KEYWORDS, INSTRUCTION_KEYWORDS, isInstructionKeyword } from "./keywords.js";
+import { HEREDOC_KEYWORDS, INSTRUCTION_KEYWORDS, instructionForLower } from "./keywords.js";
 
 /** Keywords longer than this are not compared with the instruction names (no typo is that long). */
 const MAX_SUGGEST_LENGTH = 32;
+/**
+ * ONBUILD wraps instructions recursively. BuildKit's parser accepts any
+ * depth (its next stage rejects ONBUILD ONBUILD); past this depth we report
+ * an error instead of recursing, so no input can exhaust the stack.
+ */
+const MAX_ONBUILD_NESTING = 64;
 /** How much of an unknown keyword an error message quotes. */
 const MAX_QUOTED_KEYWORD = 40;
 
@@ -163,7 +169,7 @@ function isSplitSpace(c: number): boolean {
  * BuildKit's `newNodeFromLine` for the logical line's text from `base`
  * (ONBUILD recurses with the offset of its wrapped instruction).
  */
-function buildInstruction(logical: LogicalLine, base: number, escape: string, comments: readonly string[], diagnostics: Diagnostic[]): Built {
+function buildInstruction(logical: LogicalLine, base: number, escape: string, comments: readonly string[], diagnostics: Diagnostic[], depth = 0): Built {
   const text = logical.text;
   const pos = (offset: number) => logical.positionAt(offset);
   const range = (a: number, b: number): SourceRange => ({ start: pos(a), end: pos(Math.max(a, b - 1)) });
@@ -175,7 +181,8 @@ function buildInstruction(logical: LogicalLine, base: number, escape: string, co
   let cmdEnd = s0;
   while (cmdEnd < e0 && !isSplitSpace(text.charCodeAt(cmdEnd))) cmdEnd++;
   const keywordText = text.slice(s0, cmdEnd);
-  const keyword = keywordText.toUpperCase();
+  const known = instructionForLower(goToLower(keywordText));
+  const keyword = known ?? keywordText.toUpperCase();
   let restStart = cmdEnd;
   while (restStart < e0 && isSplitSpace(text.charCodeAt(restStart))) restStart++;
   const restText = text.slice(restStart, e0);
@@ -206,15 +213,24 @@ function buildInstruction(logical: LogicalLine, base: number, escape: string, co
   let heredocs: readonly HeredocMarker[] = [];
   let ok = true;
 
-  if (keyword === "ONBUILD") {
-    if (argsText !== "") {
-      const inner = buildInstruction(logical, argsStart, escape, [], diagnostics);
+  if (known === "ONBUILD") {
+    if (argsText !== "" && depth >= MAX_ONBUILD_NESTING) {
+      diagnostics.push({
+        severity: "error",
+        code: "DF_SYNTAX",
+        message: `ONBUILD nested more than ${MAX_ONBUILD_NESTING} levels deep`,
+        range: argsRange,
+        hint: "an ONBUILD trigger cannot itself be an ONBUILD",
+      });
+      ok = false;
+    } else if (argsText !== "") {
+      const inner = buildInstruction(logical, argsStart, escape, [], diagnostics, depth + 1);
       onbuild = inner.node;
       ok = inner.node !== undefined;
       heredocs = inner.heredocs;
     }
   } else {
-    if (!isInstructionKeyword(keyword)) {
+    if (!known) {
       const hint = keyword.length <= MAX_SUGGEST_LENGTH ? suggest(keyword, INSTRUCTION_KEYWORDS) : undefined;
       const quoted = keywordText.length > MAX_QUOTED_KEYWORD ? `${keywordText.slice(0, MAX_QUOTED_KEYWORD)}…` : keywordText;
       diagnostics.push({
@@ -225,7 +241,7 @@ function buildInstruction(logical: LogicalLine, base: number, escape: string, co
         hint: hint ? undefined : `instructions are ${INSTRUCTION_KEYWORDS.join(", ")}`,
       });
     } else {
-      const split = splitArguments(keyword, argsText, escape);
+      const split = splitArguments(known, argsText, escape);
       if (split.error) {
         const where = split.errorSpan ? range(argsStart + split.errorSpan[0], argsStart + split.errorSpan[1]) : argsStart < e0 ? argsRange : instructionRange;
         diagnostics.push({ severity: "error", code: "DF_SYNTAX", message: split.error, range: where });
@@ -235,7 +251,7 @@ function buildInstruction(logical: LogicalLine, base: number, escape: string, co
       json = split.json;
       keyValues = split.keyValues;
     }
-    if (HEREDOC_KEYWORDS.has(keyword) && !json && text.includes("<<", s0)) {
+    if (known && HEREDOC_KEYWORDS.has(known) && !json && text.includes("<<", s0)) {
       heredocs = heredocsFromLine(text.slice(s0, e0));
     }
   }

@@ -331,7 +331,11 @@ describe("no catastrophic backtracking", () => {
     ["many heredoc markers", `FROM a\nRUN ${"<<E ".repeat(big / 4)}\n`],
     ["an unterminated ${ in a heredoc line", `FROM a\nRUN <<EOF ${"${".repeat(big)}\n`],
     ["many quotes", `FROM a\nENV a=${'"'.repeat(big)}\n`],
+    // The nested-array check recursed: 10k levels overflowed the stack and parseDockerfile threw.
     ["deeply nested JSON", `FROM a\nCMD ${"[".repeat(big / 5)}${"]".repeat(big / 5)}\n`],
+    ["deeply nested JSON with a huge number", `FROM a\nCMD ["a", ${"[".repeat(big / 5)}1e999${"]".repeat(big / 5)}]\n`],
+    // ONBUILD recursed once per level: 5000 levels overflowed the stack.
+    ["deeply nested ONBUILD", `FROM a\n${"ONBUILD ".repeat(big / 2)}RUN x\n`],
     ["many flags", `FROM a\nCOPY ${"--a ".repeat(big / 4)}x y\n`],
     ["a very long unknown keyword", "\0".repeat(big)],
     ["one long line", `FROM a\nRUN ${"a".repeat(big * 4)}\n`],
@@ -341,6 +345,8 @@ describe("no catastrophic backtracking", () => {
     const t0 = performance.now();
     const { ast, diagnostics } = parseDockerfile(text);
     for (const d of diagnostics) formatDiagnostic(ast.source, d);
+    dumpSexp(ast);
+    JSON.stringify(dumpJson(ast));
     expect(performance.now() - t0).toBeLessThan(MAX_MS * 2);
   });
 });

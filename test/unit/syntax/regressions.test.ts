@@ -94,3 +94,39 @@ describe("directives", () => {
     expect(ast.escapeChar).toBe("\\");
   });
 });
+
+describe("Go semantics where JavaScript differs", () => {
+  test("a JSON number beyond float64 makes the array not JSON (shell form), not an error", () => {
+    const { ast, errors } = parse('FROM a\nCMD ["a", 1e999]\nCMD ["a", [1e999]]\n');
+    expect(errors).toEqual([]);
+    expect(ast.instructions.slice(1).map((n) => [n.json, n.args])).toEqual([
+      [false, ['["a", 1e999]']],
+      [false, ['["a", [1e999]]']],
+    ]);
+    expect(parse('FROM a\nCMD ["a", 1e300]\n').errors.map((e) => e.message)).toEqual([
+      "when using JSON array syntax, arrays must be comprised of strings only",
+    ]);
+  });
+
+  test("an unpaired surrogate escape in JSON decodes to U+FFFD, a pair to its character", () => {
+    const { ast } = parse('FROM a\nCMD ["\\ud800x", "\\ud83d\\ude00", "\\udc00"]\n');
+    expect(ast.instructions[1]!.args).toEqual(["\ufffdx", "😀", "\ufffd"]);
+  });
+
+  test("keywords are matched lower-cased the Go way", () => {
+    // Go lower-cases the Kelvin sign to k; JavaScript's upper case of ſ (long s) is S, Go's lower case keeps ſ.
+    const { ast, sexp, errors } = parse("FROM a\nWOR\u212aDIR /x\n\u017fHELL x\n");
+    expect(ast.instructions[1]!.keyword).toBe("WORKDIR");
+    expect(sexp.split("\n")[1]).toBe('(workdir "/x")');
+    expect(errors.map((e) => e.message)).toEqual(["unknown instruction: \u017fHELL"]);
+  });
+});
+
+describe("no input exhausts the stack", () => {
+  test("ONBUILD nesting is parsed like BuildKit up to 64 levels, then reported", () => {
+    expect(parse("FROM a\nONBUILD ONBUILD RUN x\n").sexp).toBe('(from "a")\n(onbuild (onbuild (run "x")))\n');
+    const { ast, errors } = parse(`FROM a\n${"ONBUILD ".repeat(10_000)}RUN x\n`);
+    expect(errors.map((e) => e.message)).toEqual(["ONBUILD nested more than 64 levels deep"]);
+    expect(ast.instructions.map((n) => n.keyword)).toEqual(["FROM"]);
+  });
+});
