@@ -1,0 +1,111 @@
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { buildBusyboxImage } from "../../helpers/busybox-image.js";
+import { startRegistry, type TestRegistry } from "../../helpers/registry.js";
+import { skopeoPush } from "../../helpers/skopeo.js";
+import { makeContext, runTsbuild, stepsBy } from "../../helpers/tsbuild-process.js";
+
+let registry: TestRegistry;
+let base: string;
+beforeAll(async () => {
+  registry = await startRegistry();
+  await skopeoPush(await buildBusyboxImage(), { host: registry.host, repository: "busybox", tag: "test" });
+  base = `${registry.host}/busybox:test`;
+});
+afterAll(() => registry?.stop());
+
+const freshRoot = (): string => mkdtempSync(join(tmpdir(), "tsb-root-"));
+const build = (ctx: string, root: string, extra: string[] = []) =>
+  runTsbuild(["build", "--progress=rawjson", ...extra, "."], { cwd: ctx, env: { TSBUILD_ROOT: root } });
+const inspect = async (ctx: string, root: string, name: string) =>
+  JSON.parse((await runTsbuild(["inspect", name], { cwd: ctx, env: { TSBUILD_ROOT: root } })).stdout) as { config: { config: Record<string, unknown>; history: { created_by: string }[] } };
+
+describe("build flags", () => {
+  test("--no-cache runs every step; --no-cache-filter only the named stage's", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${base} AS one\nRUN echo 1 > /1\nFROM ${base}\nRUN echo 2 > /2\nCOPY --from=one /1 /1\n` });
+    const root = freshRoot();
+    expect((await build(ctx, root)).code).toBe(0);
+    const all = await build(ctx, root, ["--no-cache"]);
+    expect(stepsBy(all.events)).toEqual({ ran: expect.any(Array), cached: [] });
+    expect(stepsBy(all.events).ran).toHaveLength(3);
+    const filtered = await build(ctx, root, ["--no-cache-filter", "one"]);
+    expect(stepsBy(filtered.events).ran.map((n) => n.split("] ")[1])).toEqual(["RUN echo 1 > /1"]);
+    expect(stepsBy(filtered.events).cached).toHaveLength(2);
+  });
+
+  test("--label adds labels over the Dockerfile's; RUN heredocs run as BuildKit passes them", async () => {
+    const ctx = makeContext({
+      Dockerfile: [
+        `FROM ${base}`,
+        "LABEL a=from-dockerfile b=kept",
+        "RUN <<EOF",
+        "echo plain heredoc > /plain",
+        "EOF",
+        "RUN <<EOF",
+        "#!/bin/sh",
+        'echo "script $0" > /script',
+        "EOF",
+        "RUN cat <<A > /a && cat <<B > /b",
+        "first",
+        "A",
+        "second",
+        "B",
+        "",
+      ].join("\n"),
+    });
+    const root = freshRoot();
+    const r = await build(ctx, root, ["-t", "labels:1", "--label", "a=from-cli", "--label", "c=3", "-o", "type=local,dest=out"]);
+    expect(r.code).toBe(0);
+    const cfg = (await inspect(ctx, root, "labels:1")).config.config;
+    expect(cfg["Labels"]).toEqual({ a: "from-cli", b: "kept", c: "3" });
+    expect(readFileSync(join(ctx, "out/plain"), "utf8")).toBe("plain heredoc\n");
+    expect(readFileSync(join(ctx, "out/script"), "utf8")).toBe("script /dev/pipes/EOF\n");
+    expect(readFileSync(join(ctx, "out/a"), "utf8")).toBe("first\n");
+    expect(readFileSync(join(ctx, "out/b"), "utf8")).toBe("second\n");
+  });
+
+  test("--network none applies to every RUN that does not choose", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN ls /sys/class/net > /ifaces\nRUN --network=host ls /sys/class/net > /host-ifaces\n` });
+    const r = await build(ctx, freshRoot(), ["--network", "none", "-o", "type=local,dest=out"]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(ctx, "out/ifaces"), "utf8").trim()).toBe("lo");
+    expect(readFileSync(join(ctx, "out/host-ifaces"), "utf8").trim().split("\n").length).toBeGreaterThan(1);
+  });
+
+  test("--runtime selects another OCI runtime binary", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsb-rt-"));
+    const log = join(dir, "calls");
+    const wrapper = join(dir, "my-runtime");
+    writeFileSync(wrapper, `#!/bin/sh\necho "$@" >> ${log}\nexec runc "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN echo via wrapper\n` });
+    const r = await build(ctx, freshRoot(), ["--runtime", wrapper]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(log, "utf8")).toMatch(/\brun\b.*--bundle/);
+  });
+
+  test("--target builds only the stages the target needs", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${base} AS broken\nRUN exit 1\nFROM ${base} AS wanted\nRUN echo ok\nFROM broken\n` });
+    const r = await build(ctx, freshRoot(), ["--target", "wanted"]);
+    expect(r.code).toBe(0);
+    expect(stepsBy(r.events).ran.map((n) => n.split("] ")[1])).toEqual(["RUN echo ok"]);
+  });
+
+  test("a COPY source that does not exist is an error naming the path and the line", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${base}\nCOPY missing.txt /x\n`, "present.txt": "" });
+    const r = await build(ctx, freshRoot());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Dockerfile:2:1");
+    expect(r.stderr).toContain("missing.txt");
+    expect(r.stderr).toContain(">>> COPY missing.txt /x");
+  });
+
+  test("--platform other than this machine's is rejected clearly", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${base}\n` });
+    const r = await build(ctx, freshRoot(), ["--platform", "linux/s390x"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("building for linux/s390x is not supported yet");
+  });
+});
