@@ -209,11 +209,19 @@ export async function writeArchiveFile(path: string, chunks: AsyncIterable<Uint8
 /**
  * Writes `chunks` to `output` (e.g. standard output) with backpressure,
  * leaving `output` open.
+ *
+ * @throws BuildError IO_READ when `output` fails (e.g. EPIPE: the reader
+ *   of a pipe went away); whatever `chunks` throws.
  */
 export async function writeArchiveStream(output: Writable, chunks: AsyncIterable<Uint8Array>, options: WriteArchiveOptions = {}): Promise<void> {
   try {
     await pipeline(Readable.from(chunks), output, { signal: options.signal, end: false });
   } catch (err) {
-    throw abortedOr(err, options.signal);
+    const e = abortedOr(err, options.signal);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (!(e instanceof BuildError) && typeof code === "string") {
+      throw new BuildError("IO_READ", `cannot write the archive: ${code === "EPIPE" ? "the reading end of the pipe was closed" : code}`, { cause: e });
+    }
+    throw e;
   }
 }

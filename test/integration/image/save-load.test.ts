@@ -301,3 +301,29 @@ describe("tsbuild load", () => {
     expect(existsSync(join(fresh2.root, "images"))).toBe(true);
   });
 });
+
+describe("tsbuild save to a closed pipe", () => {
+  it("reports the write error without a stack trace", async () => {
+    const { Writable } = await import("node:stream");
+    const { store, cwd } = await setup();
+    const { main } = await import("../../../src/cli/main.js");
+    let err = "";
+    const broken = new Writable({
+      write(_chunk, _enc, cb) {
+        cb(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
+      },
+    });
+    const code = await main(["save", "busybox", "--root", store.root], {
+      out: () => undefined,
+      err: (t) => void (err += t),
+      isTTY: false,
+      env: {},
+      cwd,
+      readStdin: async () => Buffer.alloc(0),
+      signal: new AbortController().signal,
+      stdoutStream: broken,
+    } as Parameters<typeof main>[1]);
+    expect(code).toBe(1);
+    expect(err).toMatch(/^error: cannot write the archive: the reading end of the pipe was closed\n/);
+  });
+});
