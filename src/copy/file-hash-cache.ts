@@ -3,8 +3,7 @@ import { constants, type BigIntStats, type Stats } from "node:fs";
 import { mkdir, open, readFile, readlink, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { BuildError } from "../diagnostics/build-error.js";
-import { isLayerXattr } from "../oci/layer/entry.js";
-import { readXattrs } from "../oci/layer/walk.js";
+import { readLayerXattrsSync } from "./xattrs.js";
 
 /** Options for {@link FileHashCache.open}. */
 export interface FileHashCacheOptions {
@@ -270,9 +269,9 @@ function withXattrs(xattrs: ReadonlyMap<string, Buffer> | undefined, data: strin
 
 const EMPTY_DIGEST = `sha256:${createHash("sha256").digest("hex")}`;
 
-async function xattrsOf(absPath: string): Promise<ReadonlyMap<string, Buffer> | undefined> {
+function xattrsOf(absPath: string): ReadonlyMap<string, Buffer> | undefined {
   try {
-    return await readXattrs(absPath, isLayerXattr);
+    return readLayerXattrsSync(absPath);
   } catch (err) {
     throw new BuildError("COPY_IO", `cannot read extended attributes of ${absPath}: ${(err as Error).message}`, { cause: err });
   }
@@ -291,7 +290,7 @@ async function computeDigest(absPath: string, st: FileStats): Promise<{ digest: 
       return { digest: `sha256:${createHash("sha256").update(target).digest("hex")}`, key };
     }
     if (!st.isFile()) {
-      return { digest: withXattrs(await xattrsOf(absPath), EMPTY_DIGEST), key };
+      return { digest: withXattrs(xattrsOf(absPath), EMPTY_DIGEST), key };
     }
     // O_NOFOLLOW: never read through a symlink swapped in; O_NONBLOCK: a FIFO swapped in cannot hang us.
     const fh = await open(absPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -311,7 +310,7 @@ async function computeDigest(absPath: string, st: FileStats): Promise<{ digest: 
     } finally {
       await fh.close();
     }
-    const digest = withXattrs(await xattrsOf(absPath), `sha256:${h.digest("hex")}`);
+    const digest = withXattrs(xattrsOf(absPath), `sha256:${h.digest("hex")}`);
     return { digest, key: same ? key : undefined };
   } catch (err) {
     if (err instanceof BuildError) throw err;

@@ -2,13 +2,13 @@ import { constants } from "node:fs";
 import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readlink, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { setAttribute } from "@napi-rs/xattr";
 import { BuildError } from "../diagnostics/build-error.js";
-import { isLayerXattr } from "../oci/layer/entry.js";
-import { readXattrs, splitDevice } from "../oci/layer/walk.js";
+import { splitDevice } from "../oci/layer/walk.js";
 import { runTool } from "../snapshot/exec.js";
 import type { ChmodSpec } from "./chmod.js";
 import { destConflict } from "./errors.js";
 import { TaskPool } from "./pool.js";
 import { ioError, throwIfAborted, type TreeEntry } from "./tree.js";
+import { readLayerXattrsSync } from "./xattrs.js";
 
 /** How copied entries are owned and moded. */
 export interface WriteTreeOptions {
@@ -316,7 +316,7 @@ export class TreeWriter {
     if (entry.kind === "symlink") return;
     let xattrs: ReadonlyMap<string, Buffer> | undefined;
     try {
-      xattrs = await readXattrs(entry.abs, isLayerXattr);
+      xattrs = readLayerXattrsSync(entry.abs);
     } catch (err) {
       throw ioError(`cannot read extended attributes of ${entry.abs}`, err);
     }
