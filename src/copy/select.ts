@@ -3,12 +3,11 @@
  * source root, with the semantics of BuildKit's Dockerfile frontend
  * (`dockerfile2llb/convert_copy.go`: `FollowSymlinks`, `CopyDirContentsOnly`,
  * `AllowWildcard`, `AllowEmptyWildcard`, the `--parents` pivot) and file
- * backend (tonistiigi/fsutil `copy`). Both {@link checksumSelection} and
- * {@link applyCopy} read through this module, so the checksum always covers
- * exactly what the copy writes.
- *
- * [checksumSelection]: ./checksum.ts
- * [applyCopy]: ./apply.ts
+ * backend (tonistiigi/fsutil `copy`). Both `checksumSelection`
+ * (checksum.ts) and `applyCopy` (apply.ts) read through this module, so the
+ * checksum always covers exactly what the copy writes — as long as both
+ * are given the same {@link SourceSelection} (including `parents` and
+ * `keepOwnership`).
  */
 
 import type { Stats } from "node:fs";

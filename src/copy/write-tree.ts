@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readlink, rm, symlink, unlink, writeFile } from "node:fs/promises";
+import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readlink, symlink, unlink, writeFile } from "node:fs/promises";
 import { setAttribute } from "@napi-rs/xattr";
 import { BuildError } from "../diagnostics/build-error.js";
 import { splitDevice } from "../oci/layer/walk.js";
@@ -329,9 +329,4 @@ export class TreeWriter {
       }
     }
   }
-}
-
-/** Removes a partially written target (used when a later step fails). */
-export async function removeQuietly(host: string): Promise<void> {
-  await rm(host, { recursive: true, force: true }).catch(() => undefined);
 }
