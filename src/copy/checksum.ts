@@ -16,6 +16,7 @@
  */
 
 import { createHash, type Hash } from "node:crypto";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { BuildError } from "../diagnostics/build-error.js";
 import { FileHashCache } from "./file-hash-cache.js";
 import { selectSources, type SelectedSource, type SourceSelection } from "./select.js";
@@ -101,9 +102,15 @@ export async function checksumSelection(sel: SourceSelection, opts: ChecksumOpti
   for (const src of selected) for (const m of src.matches) visit(m.entry, true);
 
   // Pass 2: read what the cache did not vouch for.
+  // Small files are read synchronously (see FileHashCache): yield now and then so the event loop stays responsive.
   let next = 0;
+  let slice = performance.now();
   const worker = async (): Promise<void> => {
     while (next < pending.length) {
+      if (performance.now() - slice > 10) {
+        await yieldToLoop();
+        slice = performance.now();
+      }
       throwIfAborted(signal);
       const e = pending[next++] as TreeEntry;
       e.digest = await cache.hash(e.abs, e.st);

@@ -13,7 +13,6 @@ import { chmod, mkdtemp, open, rm, utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import type { Dispatcher } from "undici";
-import { request } from "undici";
 import { BuildError } from "../diagnostics/build-error.js";
 import { throwIfAborted } from "./tree.js";
 
@@ -92,6 +91,8 @@ export async function downloadUrl(url: string, options: DownloadOptions = {}): P
   const name = urlFileName(url);
   const path = join(dir, "download");
   try {
+    // undici loads only for a build that downloads: most builds never need it.
+    const { request } = await import("undici");
     let current = url;
     for (let hop = 0; ; hop++) {
       let res: Dispatcher.ResponseData;

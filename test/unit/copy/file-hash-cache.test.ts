@@ -32,6 +32,13 @@ describe("FileHashCache", () => {
     expect(await cache.hash(join(dir, "l"), await lstat(join(dir, "l")))).toBe(sha("target/path"));
   });
 
+  it("hashes large files (read asynchronously in chunks) the same way", async () => {
+    const f = join(dir, "big");
+    const data = "0123456789abcdef".repeat(80_000); // 1.28 MB: above the synchronous-read limit
+    await writeFile(f, data);
+    expect(await FileHashCache.memory().hash(f, await lstat(f))).toBe(sha(data));
+  });
+
   it("gives the same key for Stats and BigIntStats of one file", async () => {
     const f = join(dir, "f");
     await writeFile(f, "x");
