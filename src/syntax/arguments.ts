@@ -1,5 +1,5 @@
 import type { KeyValueNode } from "./ast.js";
-import { goQuote, isGoSpace, splitWhitespace } from "./chars.js";
+import { goQuote, isGoSpaceCode, splitWhitespace } from "./chars.js";
 import { parseWords } from "./words.js";
 
 /** How an instruction's argument text was split (BuildKit's per-keyword line parsers). */
@@ -64,7 +64,7 @@ type JsonOutcome = { kind: "ok"; values: string[] } | { kind: "not-json" } | { k
 /** BuildKit's `parseJSON`: a JSON array of strings, or why not. */
 function parseJsonArray(rest: string): JsonOutcome {
   let i = 0;
-  while (i < rest.length && isGoSpace(rest[i]!)) i++;
+  while (i < rest.length && isGoSpaceCode(rest.charCodeAt(i))) i++;
   if (rest[i] !== "[") return { kind: "not-json" };
   let parsed: unknown;
   try {
@@ -124,10 +124,10 @@ function whitespaceDelimited(rest: string): SplitArguments {
 
 function healthcheck(rest: string): SplitArguments {
   let sep = 0;
-  while (sep < rest.length && !isGoSpace(rest[sep]!)) sep++;
+  while (sep < rest.length && !isGoSpaceCode(rest.charCodeAt(sep))) sep++;
   if (sep === 0) return NONE;
   let next = sep;
-  while (next < rest.length && isGoSpace(rest[next]!)) next++;
+  while (next < rest.length && isGoSpaceCode(rest.charCodeAt(next))) next++;
   const cmd = maybeJson(rest.slice(next));
   if (cmd.error) return cmd;
   return { args: [rest.slice(0, sep), ...cmd.args], json: cmd.json, keyValues: [] };

@@ -6,7 +6,11 @@
 
 /** Go's `unicode.IsSpace`. */
 export function isGoSpace(ch: string): boolean {
-  const c = ch.charCodeAt(0);
+  return isGoSpaceCode(ch.charCodeAt(0));
+}
+
+/** Go's `unicode.IsSpace` on a UTF-16 code unit (no surrogate is a space). */
+export function isGoSpaceCode(c: number): boolean {
   if (c <= 0xff) return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0x85 || c === 0xa0;
   return c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
 }
@@ -15,15 +19,15 @@ export function isGoSpace(ch: string): boolean {
 export function goTrimSpace(s: string): string {
   let a = 0;
   let b = s.length;
-  while (a < b && isGoSpace(s[a]!)) a++;
-  while (b > a && isGoSpace(s[b - 1]!)) b--;
+  while (a < b && isGoSpaceCode(s.charCodeAt(a))) a++;
+  while (b > a && isGoSpaceCode(s.charCodeAt(b - 1))) b--;
   return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
 /** Number of leading `unicode.IsSpace` characters of `s`. */
 export function leadingSpace(s: string): number {
   let a = 0;
-  while (a < s.length && isGoSpace(s[a]!)) a++;
+  while (a < s.length && isGoSpaceCode(s.charCodeAt(a))) a++;
   return a;
 }
 
@@ -33,8 +37,9 @@ export function leadingSpace(s: string): number {
  * in Go) and on a final `Σ` (context-dependent `ς` in JavaScript).
  */
 export function goToLower(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (/^[\x00-\x7f]*$/.test(s)) return s.toLowerCase();
+  let ascii = true;
+  for (let i = 0; i < s.length && ascii; i++) ascii = s.charCodeAt(i) < 0x80;
+  if (ascii) return s.toLowerCase();
   let out = "";
   for (const ch of s) out += ch === "\u0130" ? "i" : ch.toLowerCase();
   return out;

@@ -5,7 +5,7 @@ import type { SourceFile, SourceRange } from "../diagnostics/source.js";
 import { suggest } from "../diagnostics/suggest.js";
 import type { FlagNode, HeredocNode, InstructionNode, ParseResult } from "./ast.js";
 import { splitArguments } from "./arguments.js";
-import { goToLower, goTrimSpace, isGoSpace } from "./chars.js";
+import { goToLower, goTrimSpace, isGoSpaceCode } from "./chars.js";
 import { scanDirectives, trimNewline } from "./directives.js";
 import { extractFlags } from "./flags.js";
 import { foldInstruction, type LogicalLine } from "./fold.js";
@@ -178,9 +178,9 @@ function buildInstruction(logical: LogicalLine, base: number, escape: string, co
   const range = (a: number, b: number): SourceRange => ({ start: pos(a), end: pos(Math.max(a, b - 1)) });
   // strings.TrimSpace, then split off the keyword at the first [\t\v\f\r ] run.
   let s0 = base;
-  while (s0 < text.length && isGoSpace(text[s0]!)) s0++;
+  while (s0 < text.length && isGoSpaceCode(text.charCodeAt(s0))) s0++;
   let e0 = text.length;
-  while (e0 > s0 && isGoSpace(text[e0 - 1]!)) e0--;
+  while (e0 > s0 && isGoSpaceCode(text.charCodeAt(e0 - 1))) e0--;
   let cmdEnd = s0;
   while (cmdEnd < e0 && !isSplitSpace(text.charCodeAt(cmdEnd))) cmdEnd++;
   const keywordText = text.slice(s0, cmdEnd);
@@ -191,7 +191,7 @@ function buildInstruction(logical: LogicalLine, base: number, escape: string, co
   const restText = text.slice(restStart, e0);
   const { flags: rawFlags, argsOffset } = extractFlags(restText);
   let argsStart = restStart + argsOffset;
-  while (argsStart < e0 && isGoSpace(text[argsStart]!)) argsStart++;
+  while (argsStart < e0 && isGoSpaceCode(text.charCodeAt(argsStart))) argsStart++;
   const argsText = argsStart === restStart ? restText : text.slice(argsStart, e0);
   const flags: FlagNode[] = rawFlags.map((f) => {
     const body = f.text.slice(2);
