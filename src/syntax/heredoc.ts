@@ -132,5 +132,6 @@ function countQuotes(s: string): number {
 
 /** BuildKit's `ChompHeredocContent`: strips leading tabs from every line. */
 export function chompHeredoc(content: string): string {
-  return content.replace(/^\t+/gm, "");
+  // Go's (?m)^ matches only after \n; JavaScript's also after \r, U+2028 and U+2029.
+  return content.replace(/(^|\n)\t+/g, "$1");
 }

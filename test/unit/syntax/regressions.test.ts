@@ -130,3 +130,10 @@ describe("no input exhausts the stack", () => {
     expect(ast.instructions.map((n) => n.keyword)).toEqual(["FROM"]);
   });
 });
+
+describe("heredoc chomping", () => {
+  test("<<- strips leading tabs after \\n only, as Go's (?m)^ does (not after a lone \\r or U+2028)", () => {
+    const { ast } = parse("FROM a\nRUN <<-EOF\n\ta\r\tb\u2028\tc\n\t\td\r\n\tEOF\n");
+    expect(ast.instructions[1]!.heredocs[0]!.content).toBe("a\r\tb\u2028\tc\nd\r\n");
+  });
+});
