@@ -470,12 +470,40 @@ function downloadError(err: unknown, digest: Digest, host: string, repository: s
   return new BuildError("REGISTRY_UNREACHABLE", `downloading blob ${digest} from ${host}/${repository} failed: ${msg}${code}`, { cause: err });
 }
 
-/** Passes chunks through, reporting the running byte count. */
+/**
+ * Bytes handed to the store per write. Sockets deliver 16-64 KiB pieces;
+ * hashing and writing them in ~1 MiB batches costs far fewer file system
+ * round trips and hash calls.
+ */
+const WRITE_BATCH = 1024 * 1024;
+
+/**
+ * Passes the bytes through in batches of {@link WRITE_BATCH}, reporting the
+ * running byte count. The batch buffer is reused: the store's writer hashes
+ * and writes each batch completely before it asks for the next one, so a
+ * download holds one batch buffer rather than allocating a new one per
+ * MiB for the garbage collector to catch up with (which shows as resident
+ * memory far above what is live).
+ */
 async function* countChunks(source: AsyncIterable<Uint8Array>, onBytes: (total: number) => void): AsyncGenerator<Uint8Array> {
   let total = 0;
+  const batch = Buffer.allocUnsafe(WRITE_BATCH);
+  let fill = 0;
   for await (const chunk of source) {
     total += chunk.length;
-    onBytes(total);
-    yield chunk;
+    let offset = 0;
+    while (offset < chunk.length) {
+      const n = Math.min(chunk.length - offset, WRITE_BATCH - fill);
+      batch.set(chunk.subarray(offset, offset + n), fill);
+      fill += n;
+      offset += n;
+      if (fill === WRITE_BATCH) {
+        onBytes(total - (chunk.length - offset));
+        yield batch;
+        fill = 0;
+      }
+    }
   }
+  onBytes(total);
+  if (fill > 0) yield batch.subarray(0, fill);
 }

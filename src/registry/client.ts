@@ -41,7 +41,7 @@ export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
 
 /** Options of {@link RegistryClient}: transport options plus upload tuning. */
 export interface RegistryClientOptions extends TransportOptions {
-  /** Blobs up to this many bytes are uploaded with one PUT, larger ones in chunks. Default 32 MiB. */
+  /** Blobs up to this many bytes are uploaded with one PUT, larger ones in chunks. Default 1 GiB. */
   readonly monolithicThreshold?: number;
   /** Chunk size of chunked uploads; each chunk is held in memory while sent. Default 8 MiB. */
   readonly chunkSize?: number;

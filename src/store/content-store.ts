@@ -61,7 +61,9 @@ export interface ContentStore {
   /**
    * Stores content and returns its digest and size. Nothing is visible under
    * the digest until the content is complete, verified against `expected`
-   * and synced to disk.
+   * and synced to disk. An iterable's chunks are consumed (hashed and
+   * written) one at a time, each before the next is requested, so a
+   * producer may reuse one buffer for successive chunks.
    *
    * @throws BuildError DIGEST_MISMATCH when the content does not match `expected`.
    * @throws BuildError ABORTED when `signal` fires.

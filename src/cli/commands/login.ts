@@ -1,5 +1,4 @@
 import { BuildError } from "../../diagnostics/build-error.js";
-import { RegistryClient } from "../../registry/client.js";
 import { DOCKER_HUB_AUTH_KEY, dockerAuthKey, isDockerHubHost, normalizeHost, StaticCredentials, storeCredentials } from "../../registry/credentials.js";
 import { insecureRegistriesFrom } from "../../registry/endpoint.js";
 import { DOCKER_HUB_REGISTRY_HOST } from "../../registry/reference.js";
@@ -69,6 +68,7 @@ export const loginCommand: Command = {
     }
     if (password === "") throw new BuildError("CLI_USAGE", "the password is empty");
 
+    const { RegistryClient } = await import("../../registry/client.js");
     const client = new RegistryClient({
       host: apiHost,
       credentials: new StaticCredentials({ [apiHost]: { kind: "basic", username, password } }),

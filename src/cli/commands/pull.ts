@@ -1,22 +1,20 @@
-import { isAbsolute, resolve } from "node:path";
 import { BuildError } from "../../diagnostics/build-error.js";
-import { pullImage } from "../../image/pull.js";
 import type { RegistryClientOptions } from "../../registry/client.js";
 import { DockerConfigCredentials } from "../../registry/credentials.js";
 import { insecureRegistriesFrom } from "../../registry/endpoint.js";
-import { openStore, type LocalStore } from "../../store/store.js";
 import type { CliIo, Command, CommandOptions, ParsedArgs } from "../command.js";
 import { createTransferRenderer } from "../progress/transfer-renderer.js";
+import { openCliStore, STORE_OPTIONS, STORE_OPTIONS_HELP } from "../store-options.js";
 
-/** The options every registry command shares: `--root` and `--insecure-registry`. */
+/** The options every registry command shares: `--root` (store-options.ts) and `--insecure-registry`. */
 export const REGISTRY_COMMAND_OPTIONS: CommandOptions = {
-  root: { type: "string" },
+  ...STORE_OPTIONS,
   "insecure-registry": { type: "string", multiple: true },
 };
 
 /** Help for {@link REGISTRY_COMMAND_OPTIONS}. */
 export const REGISTRY_COMMAND_HELP: Readonly<Record<string, string>> = {
-  root: "Local store directory (default $TSBUILD_ROOT, else $XDG_DATA_HOME/tsbuild or ~/.local/share/tsbuild)",
+  ...STORE_OPTIONS_HELP,
   "insecure-registry": "Talk plain HTTP to this registry host[:port] (repeatable; also TSBUILD_INSECURE_REGISTRIES=h1,h2); loopback hosts always are",
 };
 
@@ -24,19 +22,6 @@ export const REGISTRY_COMMAND_HELP: Readonly<Record<string, string>> = {
 export function stringValues(v: ParsedArgs["values"][string]): string[] {
   if (v === undefined) return [];
   return (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === "string");
-}
-
-/** Opens the store named by `--root` (relative to the command's working directory), `TSBUILD_ROOT`, or the default. */
-export async function openCliStore(args: ParsedArgs, io: CliIo): Promise<LocalStore> {
-  const root = args.values["root"];
-  if (root !== undefined && typeof root !== "string") throw new BuildError("CLI_USAGE", "--root takes a directory");
-  const fromEnv = io.env["TSBUILD_ROOT"];
-  const chosen = root ?? (fromEnv !== undefined && fromEnv !== "" ? fromEnv : undefined);
-  return openStore({
-    root: chosen === undefined ? undefined : isAbsolute(chosen) ? chosen : resolve(io.cwd, chosen),
-    env: io.env,
-    signal: io.signal,
-  });
 }
 
 /** Registry client options from the command line and environment: Docker credentials and the insecure-registry list. */
@@ -80,6 +65,9 @@ export const pullCommand: Command = {
     const platform = args.values["platform"];
     const quiet = args.values["quiet"] === true;
     const store = await openCliStore(args, io);
+    // Loaded on use: every command module is imported at start-up, and the
+    // transfer code brings undici with it.
+    const { pullImage } = await import("../../image/pull.js");
     const renderer = createTransferRenderer({ io, verb: "pull", quiet });
     let result;
     try {

@@ -1,7 +1,7 @@
-import { pushImage } from "../../image/push.js";
 import type { Command } from "../command.js";
 import { createTransferRenderer } from "../progress/transfer-renderer.js";
-import { onePositional, openCliStore, REGISTRY_COMMAND_HELP, REGISTRY_COMMAND_OPTIONS, registryClientOptions } from "./pull.js";
+import { openCliStore } from "../store-options.js";
+import { onePositional, REGISTRY_COMMAND_HELP, REGISTRY_COMMAND_OPTIONS, registryClientOptions } from "./pull.js";
 
 /**
  * `tsbuild push`: uploads a local image to the registry its name points at
@@ -25,6 +25,8 @@ export const pushCommand: Command = {
     const ref = onePositional(args, pushCommand, "image reference");
     const quiet = args.values["quiet"] === true;
     const store = await openCliStore(args, io);
+    // Loaded on use, like pull's: start-up imports every command module.
+    const { pushImage } = await import("../../image/push.js");
     const renderer = createTransferRenderer({ io, verb: "push", quiet });
     let result;
     try {

@@ -11,7 +11,7 @@
  * Progress goes to standard error; results (digests, status) are printed by
  * the commands on standard output, so scripts can read them.
  */
-import ora, { type Ora } from "ora";
+import type { Ora } from "ora";
 import type { Digest } from "../../oci/digest.js";
 import { FINAL_BLOB_STATUSES, type BlobProgressEvent, type ImageProgressEvent, type PullPushProgress } from "../../image/progress.js";
 import type { CliIo } from "../command.js";
@@ -121,7 +121,7 @@ function liveRenderer(options: TransferRendererOptions): TransferRenderer {
       const bytes = b.status === "downloading" || b.status === "uploading" ? ` ${formatBytes(b.done)}/${formatBytes(b.total)}` : "";
       lines.push(`  ${b.role} ${shortDigest(b.digest)} ${STATUS_WORD[b.status] ?? b.status}${bytes}`);
     }
-    return lines.join("\n");
+    return lines.length === 0 ? `${verb === "pull" ? "Resolving" : "Preparing"}...` : lines.join("\n");
   };
   const timer = setInterval(() => {
     if (!dirty || spinner === undefined) return;
@@ -130,14 +130,16 @@ function liveRenderer(options: TransferRendererOptions): TransferRenderer {
   }, 100);
   timer.unref();
 
+  // ora (and its dependencies) load only when a terminal will show them.
+  void import("ora").then(({ default: ora }) => {
+    if (stopped) return;
+    spinner = ora({ text: `${verb === "pull" ? "Resolving" : "Preparing"}...`, stream: process.stderr, discardStdin: false }).start();
+    dirty = true;
+  });
+
   const onProgress = (e: PullPushProgress): void => {
     if (stopped) return;
-    if (e.type === "phase") {
-      if (spinner === undefined) {
-        spinner = ora({ text: `${verb === "pull" ? "Resolving" : "Preparing"} ${e.image}`, stream: process.stderr, discardStdin: false }).start();
-      }
-      return;
-    }
+    if (e.type === "phase") return;
     if (e.type === "blob") blobs.set(e.digest, e);
     else images.set(e.image, e);
     dirty = true;
