@@ -106,11 +106,13 @@ export async function checksumSelection(sel: SourceSelection, opts: ChecksumOpti
   let next = 0;
   let slice = performance.now();
   const worker = async (): Promise<void> => {
-    while (next < pending.length) {
+    for (;;) {
       if (performance.now() - slice > 10) {
         await yieldToLoop();
         slice = performance.now();
       }
+      // Checked after yielding: the other workers may have taken the rest meanwhile.
+      if (next >= pending.length) return;
       throwIfAborted(signal);
       const e = pending[next++] as TreeEntry;
       e.digest = await cache.hash(e.abs, e.st);
