@@ -122,6 +122,18 @@ describe("checksumSelection", () => {
     await rm(cachePath, { force: true });
   });
 
+  it("hashes many files with slow reads correctly (workers re-check the queue after yielding)", async () => {
+    for (let i = 0; i < 40; i++) await writeFile(join(ctx, "app/lib", `f${i}.js`), String(i));
+    const cache = FileHashCache.memory();
+    const original = cache.hash.bind(cache);
+    vi.spyOn(cache, "hash").mockImplementation(async (p, st) => {
+      await new Promise((r) => setTimeout(r, 12));
+      return original(p, st);
+    });
+    const slow = await checksumSelection(sel(), { cache });
+    expect(slow.digest).toBe(await digest());
+  });
+
   it("refuses URL sources (their content is not on disk)", async () => {
     const err = await checksumSelection(sel({ sources: ["https://example.com/x"] }), {}).catch((e: unknown) => e);
     expect((err as BuildError).code).toBe("DF_ARGS");
