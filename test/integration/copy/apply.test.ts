@@ -424,6 +424,24 @@ describe("--parents (dockerfile_parents_test.go)", () => {
   });
 });
 
+describe("cancellation", () => {
+  it("stops with ABORTED when the signal fires", async () => {
+    await populate(s.ctx, Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`d/f${i}`, "x"])));
+    const before = new AbortController();
+    before.abort();
+    expect((await failure(copy(["d"], "/x/", { signal: before.signal }))).code).toBe("ABORTED");
+    const during = new AbortController();
+    const p = copy(["d"], "/y/", { signal: during.signal });
+    during.abort();
+    const err = await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    // Either it finished before noticing, or it reports the cancellation.
+    if (err !== undefined) expect((err as BuildError).code).toBe("ABORTED");
+  });
+});
+
 describe("special files", () => {
   it("a socket becomes an empty regular file (testCopySocket)", async () => {
     const sock = join(s.ctx, "socket.sock");
