@@ -136,19 +136,17 @@ export function lineGrammar(escape: EscapeChar): LineGrammar {
 export interface LineParse {
   /** The file's top-level elements in source order. */
   readonly items: readonly LineItem[];
-  /** Lexer or parser errors; empty for every input by construction, kept as a safety net. */
+  /** Parser errors; empty for every input by construction, kept as a safety net. */
   readonly errors: readonly { message: string; offset: number; line?: number; column?: number }[];
 }
 
 /** Lexes and parses `text` (BOM already removed) with the line grammar for `escape`. */
 export function parseLines(text: string, escape: EscapeChar): LineParse {
   const { tokens, parser } = lineGrammar(escape);
-  const lexed = tokens.lexer.tokenize(text);
-  parser.input = lexed.tokens;
+  parser.input = tokens.tokenize(text);
   const items = parser.dockerfile();
-  if (lexed.errors.length === 0 && parser.errors.length === 0) return { items, errors: [] };
+  if (parser.errors.length === 0) return { items, errors: [] };
   const errors = [
-    ...lexed.errors.map((e) => ({ message: e.message, offset: e.offset, line: e.line, column: e.column })),
     ...parser.errors.map((e) => ({
       message: e.message,
       offset: e.token.startOffset,
