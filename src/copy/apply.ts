@@ -151,44 +151,52 @@ export async function applyCopy(opts: CopyOptions): Promise<CopyResult> {
     const writer = new TreeWriter({ keepOwnership: opts.keepOwnership === true, ...(owner ? { owner } : {}), ...(chmod ? { chmod } : {}), ...(signal ? { signal } : {}) });
     let files = 0;
     let bytes = 0;
-    for (const item of items) {
-      throwIfAborted(signal);
-      // Items are applied in order: a later one may overwrite an earlier one's file.
-      await writer.flush();
-      if (item.kind === "inline") {
-        const target = await placeFile(destRoot, dest, item.file.name);
-        await writer.writeDataAt(item.file.content, target.host, target.path, chmod === undefined ? 0o644 : chmod.apply(0o644, false));
-        continue;
-      }
-      const entry = item.kind === "match" ? item.match.entry : item.entry;
-      if (item.archive) {
-        // Unpacking always treats the destination as a directory (BuildKit unpack(): MkdirAll(dest)).
-        const { host } = await destRoot.mkdirAll(dest.path);
-        const r = await extractArchive(entry.abs, host, { ...(owner ? { owner } : {}), ...(signal ? { signal } : {}) });
-        files += r.files;
-        bytes += r.bytes;
-        continue;
-      }
-      if (entry.kind === "dir") {
-        await ensureParent(destRoot, dest);
-        const res = await destRoot.resolve(dest.path);
-        let host = res.host;
-        let created = false;
-        if (res.missingFrom < res.parts.length) {
-          ({ host, created } = await destRoot.mkdirAll(dest.path));
-        } else if (!(await lstat(res.host)).isDirectory()) {
-          throw destConflict(`cannot copy to non-directory: ${dest.path}`);
+    try {
+      for (const item of items) {
+        throwIfAborted(signal);
+        // Items are applied in order: a later one may overwrite an earlier one's file.
+        await writer.flush();
+        if (item.kind === "inline") {
+          const target = await placeFile(destRoot, dest, item.file.name);
+          await writer.writeDataAt(item.file.content, target.host, target.path, chmod === undefined ? 0o644 : chmod.apply(0o644, false));
+          continue;
         }
-        await writer.writeChildren(entry.children ?? [], host, dest.path, created);
-        // fsutil restores the source directory's times on the destination directory.
-        writer.deferTimes(host, entry);
-        continue;
+        const entry = item.kind === "match" ? item.match.entry : item.entry;
+        if (item.archive) {
+          // Unpacking always treats the destination as a directory (BuildKit unpack(): MkdirAll(dest)).
+          const { host } = await destRoot.mkdirAll(dest.path);
+          const r = await extractArchive(entry.abs, host, { ...(owner ? { owner } : {}), ...(signal ? { signal } : {}) });
+          files += r.files;
+          bytes += r.bytes;
+          continue;
+        }
+        if (entry.kind === "dir") {
+          await ensureParent(destRoot, dest);
+          const res = await destRoot.resolve(dest.path);
+          let host = res.host;
+          let created = false;
+          if (res.missingFrom < res.parts.length) {
+            ({ host, created } = await destRoot.mkdirAll(dest.path));
+          } else if (!(await lstat(res.host)).isDirectory()) {
+            throw destConflict(`cannot copy to non-directory: ${dest.path}`);
+          }
+          await writer.writeChildren(entry.children ?? [], host, dest.path, created);
+          // fsutil restores the source directory's times on the destination directory.
+          writer.deferTimes(host, entry);
+          continue;
+        }
+        const target = await placeFile(destRoot, dest, entry.name);
+        await writer.writeFileAt(entry, target.host, target.path);
       }
-      const target = await placeFile(destRoot, dest, entry.name);
-      await writer.writeFileAt(entry, target.host, target.path);
+      await writer.finish();
+    } catch (err) {
+      // Let copies already started end before reporting: nothing may still be writing once we return.
+      await writer.settle();
+      throw err;
     }
-    await writer.finish();
     return { files: files + writer.files, bytes: bytes + writer.bytes, warnings: chown?.warnings ?? [] };
+  } catch (err) {
+    throw ioError(`${keyword} failed`, err);
   } finally {
     for (const d of downloads) await d.dispose().catch(() => undefined);
   }

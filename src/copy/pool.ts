@@ -36,6 +36,11 @@ export class TaskPool {
     this.#rethrow();
   }
 
+  /** Waits for every started task, ignoring failures. */
+  async settle(): Promise<void> {
+    while (this.#active.size > 0) await Promise.race(this.#active);
+  }
+
   #rethrow(): void {
     if (this.#error !== undefined) throw this.#error.err;
   }

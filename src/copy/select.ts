@@ -115,7 +115,11 @@ export async function selectSources(sel: SourceSelection, options: SelectOptions
   for (const source of sel.sources) {
     throwIfAborted(options.signal);
     if (isUrlSource(source)) continue;
-    out.push(sel.parents === true ? await ctx.selectParents(source) : await ctx.selectPlain(source));
+    try {
+      out.push(sel.parents === true ? await ctx.selectParents(source) : await ctx.selectPlain(source));
+    } catch (err) {
+      throw ioError(`cannot read source ${JSON.stringify(source)}`, err);
+    }
   }
   return out;
 }

@@ -127,6 +127,11 @@ export class TreeWriter {
     this.#times.push({ host, atime: seconds(entry.st.atimeMs), mtime: seconds(entry.st.mtimeMs) });
   }
 
+  /** Waits until no copy is in flight, ignoring their failures (used when giving up after an error). */
+  async settle(): Promise<void> {
+    await this.#pool.settle();
+  }
+
   /** Waits for the pending copies. */
   async flush(): Promise<void> {
     await this.#pool.drain();
