@@ -4,6 +4,7 @@
  * error reported, once every task has settled, so no transfer keeps
  * writing after the caller has been told the operation failed.
  */
+import { setMaxListeners } from "node:events";
 import { abortedError } from "./retry.js";
 
 /** Options of {@link runBounded}. */
@@ -29,6 +30,12 @@ export async function runBounded<T, R>(
   options: RunBoundedOptions,
 ): Promise<R[]> {
   const group = new AbortController();
+  const limit = Math.max(1, Math.min(Math.floor(options.concurrency) || 1, items.length));
+  // Every running task listens on the shared signal (its requests, the
+  // store's writes), so more than a handful of tasks would trip Node's
+  // "possible EventTarget memory leak" warning for listeners that are in
+  // fact removed as each step ends.
+  setMaxListeners(Math.max(10, limit * 8), group.signal);
   const outer = options.signal;
   const onAbort = (): void => group.abort(outer?.reason);
   if (outer?.aborted === true) group.abort(outer.reason);
@@ -54,7 +61,6 @@ export async function runBounded<T, R>(
       }
     }
   };
-  const limit = Math.max(1, Math.min(Math.floor(options.concurrency) || 1, items.length));
   try {
     await Promise.all(Array.from({ length: limit }, worker));
   } finally {
