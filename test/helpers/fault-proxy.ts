@@ -62,11 +62,13 @@ export interface FaultSettings {
 export interface FaultProxyOptions extends FaultSettings {
   /** The registry to forward to, `127.0.0.1:PORT`. */
   readonly upstream: string;
+  /** Address to listen on. Default `127.0.0.1`; a non-loopback address makes a host tsbuild treats as needing TLS. */
+  readonly listenHost?: string;
 }
 
 /** A running proxy. */
 export interface FaultProxy {
-  /** `127.0.0.1:PORT`, to use as registry host. */
+  /** `LISTENHOST:PORT` (`127.0.0.1:PORT` by default), to use as registry host. */
   readonly host: string;
   /** Every request so far. */
   readonly requests: ProxiedRequest[];
@@ -252,12 +254,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   server.on("clientError", (_err, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(0, options.listenHost ?? "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   let stopping: Promise<void> | undefined;
   return {
-    host: `127.0.0.1:${port}`,
+    host: `${options.listenHost ?? "127.0.0.1"}:${port}`,
     requests,
     configure(next: FaultSettings): void {
       settings = next;
