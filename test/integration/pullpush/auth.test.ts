@@ -110,6 +110,38 @@ for (const auth of ["htpasswd", "token"] as const) {
   });
 }
 
+describe("login with a credential helper (credsStore)", () => {
+  let registry: TestRegistry;
+  let cfg: TestDockerConfig;
+  beforeAll(async () => {
+    [registry, cfg] = await Promise.all([startRegistry({ auth: "htpasswd" }), makeDockerConfig({ credsStore: "test" }, [{ name: "test" }])]);
+    await skopeoPush(image, { host: registry.host, repository: "helper/busybox", tag: "v1", username: registry.username, password: registry.password });
+  });
+  afterAll(async () => {
+    await cfg?.cleanup();
+    await registry?.stop();
+  });
+
+  test("the secret goes to the helper, config.json only lists the host; pull uses it; logout erases it", async () => {
+    const cli = (args: string[], stdin?: string) => runCli(args, { cwd: dir, env: cfg.env, stdin });
+    const login = await cli(["login", "--username", registry.username ?? "", "--password-stdin", `https://${registry.host}/`], registry.password);
+    expect(login.code).toBe(0);
+    expect(login.out).toBe("Login Succeeded\n");
+    expect(login.err).not.toContain("unencrypted");
+    expect(await cfg.helperStore("test")).toEqual({ [registry.host]: { Username: registry.username, Secret: registry.password } });
+    expect((await cfg.readConfig())["auths"]).toEqual({ [registry.host]: {} });
+
+    const pulled = await cli(["pull", "-q", "--root", join(dir, "store-helper"), `${registry.host}/helper/busybox:v1`]);
+    expect(pulled.code).toBe(0);
+    expect(await cfg.helperCalls("test")).toContain(`get ${registry.host}`);
+
+    const logout = await cli(["logout", registry.host]);
+    expect(logout.out).toBe(`Removing login credentials for ${registry.host}\n`);
+    expect(await cfg.helperStore("test")).toEqual({});
+    expect(await cfg.helperCalls("test")).toContain(`erase ${registry.host}`);
+  });
+});
+
 describe("login / logout arguments", () => {
   test("usage errors, -p warning, Docker Hub names", async () => {
     const cfg = await makeDockerConfig({ auths: { "https://index.docker.io/v1/": { auth: Buffer.from("u:p").toString("base64") } } });
