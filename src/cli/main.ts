@@ -15,7 +15,7 @@ import { VERSION } from "./version.js";
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === "-h" || first === "--help" || first === "help") {
-    io.out(globalHelp());
+    io.out(await globalHelp());
     return first === undefined ? 2 : 0;
   }
   if (first === "-v" || first === "--version" || first === "version") {
@@ -24,15 +24,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   // `tsbuild -t name .` and `tsbuild .`: Docker's `docker build` shorthand.
   const shorthand = !findCommand(first) && (first.startsWith("-") || isDirectory(resolve(io.cwd, first)));
-  const command = shorthand ? findCommand("build") : findCommand(first);
+  const entry = shorthand ? findCommand("build") : findCommand(first);
   const commandArgs = shorthand ? argv : rest;
   try {
-    if (!command) {
+    if (!entry) {
       const hint = suggest(first, COMMANDS.map((c) => c.name));
       throw new BuildError("CLI_USAGE", `unknown command "${first}"`, {
         hint: hint ? `did you mean "tsbuild ${hint}"?` : "run `tsbuild --help` for the list of commands",
       });
     }
+    const command = await entry.load();
     if (commandArgs.includes("-h") || commandArgs.includes("--help")) {
       io.out(commandHelp(command));
       return 0;
@@ -57,9 +58,10 @@ function parseCommandArgs(command: Command, args: readonly string[]): ParsedArgs
   }
 }
 
-function globalHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+async function globalHelp(): Promise<string> {
+  const commands = await Promise.all(COMMANDS.map((c) => c.load()));
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return [
     "Usage: tsbuild COMMAND [OPTIONS]",
     "",

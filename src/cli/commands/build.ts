@@ -3,20 +3,18 @@ import { resolve } from "node:path";
 import { build, type BuildResult } from "../../build/build.js";
 import { FrontendError } from "../../check/frontend-error.js";
 import { BuildError } from "../../diagnostics/build-error.js";
-import { writeFileOutput, parseOutput } from "../../export/outputs.js";
-import { pullImage } from "../../image/pull.js";
-import { pushImage } from "../../image/push.js";
+import type { OutputSpec } from "../../export/outputs.js";
 import { parsePlatform } from "../../instructions/platform.js";
 import type { BuildReporter } from "../../progress/events.js";
-import { Snapshotter } from "../../snapshot/snapshotter.js";
 import { openStore } from "../../store/store.js";
 import type { CliIo, Command, ParsedArgs } from "../command.js";
 import { parseBuildArgs, readDockerfile, stringList, type DockerfileLocation } from "../dockerfile-input.js";
 import { JsonReporter, PlainReporter } from "../progress/plain-reporter.js";
-import { TtyReporter } from "../progress/tty-reporter.js";
 import { renderDiagnostics } from "../render-diagnostics.js";
 import { renderError } from "../render-error.js";
-import { registryClientOptions } from "./pull.js";
+
+// The registry client (undici), file outputs, pushes and the live terminal
+// display (ora) load only when a build uses them: a no-op build needs none.
 
 const PROGRESS_MODES = ["auto", "tty", "plain", "quiet", "rawjson"] as const;
 
@@ -109,7 +107,6 @@ function commonOptions(args: ParsedArgs, io: CliIo, location: DockerfileLocation
   const epoch = io.env["SOURCE_DATE_EPOCH"];
   if (epoch !== undefined && epoch !== "" && !/^\d+$/.test(epoch)) throw new BuildError("CLI_USAGE", `SOURCE_DATE_EPOCH=${epoch}: expected whole seconds since 1970`);
   const root = args.values["root"] as string | undefined;
-  const clientOptions = registryClientOptions(args, io);
   return {
     contextDir: location.contextDir,
     dockerfile: location.source,
@@ -128,7 +125,8 @@ function commonOptions(args: ParsedArgs, io: CliIo, location: DockerfileLocation
     ...(args.values["runtime"] !== undefined ? { runtime: args.values["runtime"] as string } : {}),
     ...(epoch ? { sourceDateEpoch: Number(epoch) } : {}),
     fetch: async (ref: string, p: { os: string; architecture: string; variant?: string }, signal?: AbortSignal) => {
-      await pullImage({ ref, platform: p, store: await storeFor(root, io), clientOptions, ...(signal ? { signal } : {}) });
+      const [{ pullImage }, { registryClientOptions }] = await Promise.all([import("../../image/pull.js"), import("./pull.js")]);
+      await pullImage({ ref, platform: p, store: await storeFor(root, io), clientOptions: registryClientOptions(args, io), ...(signal ? { signal } : {}) });
     },
   };
 }
@@ -137,7 +135,7 @@ function storeFor(root: string | undefined, io: CliIo): ReturnType<typeof openSt
   return openStore({ root: root === undefined ? undefined : resolve(io.cwd, root), env: io.env, signal: io.signal });
 }
 
-function makeReporter(args: ParsedArgs, io: CliIo): { reporter: BuildReporter; finish(ok: boolean): void } {
+async function makeReporter(args: ParsedArgs, io: CliIo): Promise<{ reporter: BuildReporter; finish(ok: boolean): void }> {
   const mode = (args.values["progress"] as string | undefined) ?? (args.values["quiet"] ? "quiet" : "auto");
   if (!(PROGRESS_MODES as readonly string[]).includes(mode)) {
     throw new BuildError("CLI_USAGE", `--progress ${mode}: expected ${PROGRESS_MODES.join(", ")}`);
@@ -145,6 +143,7 @@ function makeReporter(args: ParsedArgs, io: CliIo): { reporter: BuildReporter; f
   if (mode === "quiet") return { reporter: { onEvent: () => undefined }, finish: () => undefined };
   if (mode === "rawjson") return { reporter: new JsonReporter(io.err), finish: () => undefined };
   if (mode === "tty" || (mode === "auto" && io.isTTY)) {
+    const { TtyReporter } = await import("../progress/tty-reporter.js");
     const tty = new TtyReporter(process.stderr);
     return { reporter: tty, finish: (ok) => tty.summary(ok) };
   }
@@ -154,11 +153,12 @@ function makeReporter(args: ParsedArgs, io: CliIo): { reporter: BuildReporter; f
 
 async function runBuild(args: ParsedArgs, io: CliIo): Promise<number> {
   const location = await readDockerfile(io, contextArg(args), args.values["file"] as string | undefined);
-  const outputs = stringList(args.values["output"]).map(parseOutput);
+  const outputFlags = stringList(args.values["output"]);
+  const outputs: OutputSpec[] = outputFlags.length ? outputFlags.map((await import("../../export/outputs.js")).parseOutput) : [];
   const push = args.values["push"] === true || outputs.some((o) => o.type === "registry" || (o.type === "image" && o.push));
   const options = commonOptions(args, io, location);
   if (push && options.tags.length === 0) throw new BuildError("CLI_USAGE", "--push needs at least one -t name to push to");
-  const { reporter, finish } = makeReporter(args, io);
+  const { reporter, finish } = await makeReporter(args, io);
   let result: BuildResult;
   try {
     result = await build(options, reporter, io.signal);
@@ -176,6 +176,7 @@ async function runBuild(args: ParsedArgs, io: CliIo): Promise<number> {
   const id = image.config.digest;
   for (const out of outputs) {
     if ("dest" in out) {
+      const [{ writeFileOutput }, { Snapshotter }] = await Promise.all([import("../../export/outputs.js"), import("../../snapshot/snapshotter.js")]);
       await writeFileOutput(out, {
         store: result.store,
         snapshotter: new Snapshotter(result.store.root, result.store.content),
@@ -189,6 +190,7 @@ async function runBuild(args: ParsedArgs, io: CliIo): Promise<number> {
     }
   }
   if (push) {
+    const [{ pushImage }, { registryClientOptions }] = await Promise.all([import("../../image/push.js"), import("./pull.js")]);
     for (const name of result.names) {
       const pushed = await pushImage({ source: name, store: result.store, clientOptions: registryClientOptions(args, io), signal: io.signal });
       io.err(`pushed ${pushed.name.familiar()}: digest: ${pushed.digest} size: ${pushed.size}\n`);
