@@ -59,12 +59,19 @@ export function formatCodeFrame(source: SourceFile, ranges: readonly SourceRange
   return out.join("\n");
 }
 
+// The lines of the last file framed: a file with many diagnostics is split once, not once per diagnostic.
+let cachedText: string | undefined;
+let cachedLines: readonly string[] = [];
+
 /** The parser's physical lines: BOM dropped, split on `\n`, each line's trailing `\r` run dropped. */
-function physicalLines(text: string): string[] {
+function physicalLines(text: string): readonly string[] {
+  if (text === cachedText) return cachedLines;
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const lines = body.split("\n").map((line) => line.replace(/\r+$/, ""));
   // A final newline ends the last line; it does not start an empty one worth showing.
   if (lines.length > 1 && lines[lines.length - 1] === "" && body.endsWith("\n")) lines.pop();
+  cachedText = text;
+  cachedLines = lines;
   return lines;
 }
 

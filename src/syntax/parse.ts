@@ -160,6 +160,19 @@ interface Built {
   readonly heredocs: readonly HeredocMarker[];
 }
 
+// Did-you-mean answers for unknown keywords: a bad file repeats the same few.
+const suggestions = new Map<string, string | undefined>();
+
+/** The instruction an unknown (upper-cased) keyword is probably a typo of. */
+function suggestKeyword(keyword: string): string | undefined {
+  if (keyword.length > MAX_SUGGEST_LENGTH) return undefined;
+  if (suggestions.has(keyword)) return suggestions.get(keyword);
+  if (suggestions.size >= 1024) suggestions.clear();
+  const hint = suggest(keyword, INSTRUCTION_KEYWORDS);
+  suggestions.set(keyword, hint);
+  return hint;
+}
+
 /** `T` with its properties writable, to build a readonly node in steps. */
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -234,7 +247,7 @@ function buildInstruction(logical: LogicalLine, base: number, escape: string, co
     }
   } else {
     if (!known) {
-      const hint = keyword.length <= MAX_SUGGEST_LENGTH ? suggest(keyword, INSTRUCTION_KEYWORDS) : undefined;
+      const hint = suggestKeyword(keyword);
       const quoted = keywordText.length > MAX_QUOTED_KEYWORD ? `${keywordText.slice(0, MAX_QUOTED_KEYWORD)}…` : keywordText;
       diagnostics.push({
         severity: "error",

@@ -341,12 +341,39 @@ describe("no catastrophic backtracking", () => {
     ["one long line", `FROM a\nRUN ${"a".repeat(big * 4)}\n`],
   ];
   test.each(cases)("%s", (_name, text) => {
-    // Bigger inputs than the fuzzers make, so allow a little more than MAX_MS.
-    const t0 = performance.now();
-    const { ast, diagnostics } = parseDockerfile(text);
-    for (const d of diagnostics) formatDiagnostic(ast.source, d);
-    dumpSexp(ast);
-    JSON.stringify(dumpJson(ast));
-    expect(performance.now() - t0).toBeLessThan(MAX_MS * 2);
+    const once = (): number => {
+      const t0 = performance.now();
+      const { ast, diagnostics } = parseDockerfile(text);
+      for (const d of diagnostics) formatDiagnostic(ast.source, d);
+      dumpSexp(ast);
+      JSON.stringify(dumpJson(ast));
+      return performance.now() - t0;
+    };
+    // Bigger inputs than the fuzzers make, so allow a little more than MAX_MS; best of three, as above.
+    let elapsed = once();
+    for (let retry = 0; retry < 2 && elapsed >= MAX_MS * 2; retry++) elapsed = Math.min(elapsed, once());
+    expect(elapsed).toBeLessThan(MAX_MS * 2);
+  });
+
+  test("rendering every error of a big bad file is linear, not quadratic", () => {
+    // Every code frame used to split the whole file again. Compare sizes
+    // rather than clocks: linear work grows 5x from 1000 to 5000 errors,
+    // quadratic 25x; best of three of each, as above.
+    const renderAll = (lines: number): number => {
+      const text = "RUNN x\n".repeat(lines);
+      let best = Infinity;
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        const { ast, diagnostics } = parseDockerfile(text);
+        expect(diagnostics).toHaveLength(lines);
+        for (const d of diagnostics) formatDiagnostic(ast.source, d);
+        best = Math.min(best, performance.now() - t0);
+      }
+      return best;
+    };
+    renderAll(200); // warm up
+    const small = renderAll(1000);
+    const large = renderAll(5000);
+    expect(large / small).toBeLessThan(12);
   });
 });
