@@ -119,6 +119,20 @@ describe("what BuildKit gives on specific corpus files", () => {
     expect(run.range.end.line).toBeGreaterThan(run.range.start.line);
   });
 
+  test("a line ending in an escaped escape is not a continuation (mongo nanoserver)", () => {
+    // `C:\\Windows\\System32\\` ends in two backslashes: BuildKit's continuation
+    // regex needs a non-escape before the last one, so the COPY ends there and
+    // the ENV two lines below is an instruction of its own.
+    const { ast, errors } = parseFile("docker-library__mongo__7.0__windows__nanoserver-ltsc2022__Dockerfile");
+    expect(errors).toEqual([]);
+    const copy = ast.instructions.find((n) => n.keyword === "COPY")!;
+    expect(lines(copy)).toEqual([17, 22]);
+    expect(copy.args.at(-1)).toBe("C:\\\\Windows\\\\System32\\\\");
+    expect(copy.args).toHaveLength(5);
+    const env = ast.instructions.find((n) => n.keyword === "ENV")!;
+    expect([lines(env), env.args]).toEqual([[25, 25], ["MONGO_VERSION", "7.0.37", ""]]);
+  });
+
   test("heredocs: bodies are attached, not parsed as instructions", () => {
     const { ast, errors } = parseFile("containers__buildah__tests__bud__heredoc__Containerfile");
     expect(errors).toEqual([]);
