@@ -69,7 +69,11 @@ const STATUS_WORD: Readonly<Record<string, string>> = {
 /** Creates the renderer for this CLI invocation; see the module comment. */
 export function createTransferRenderer(options: TransferRendererOptions): TransferRenderer {
   if (options.quiet === true) return { onProgress: () => {}, stop: () => {} };
-  return options.io.isTTY ? liveRenderer(options) : plainRenderer(options);
+  // A terminal that reports no size (a pty nobody sized, as under `script`)
+  // cannot be redrawn in place: ora divides by the width to count lines.
+  const columns = process.stderr.columns ?? 0;
+  const rows = process.stderr.rows ?? 0;
+  return options.io.isTTY && columns > 0 && rows > 2 ? liveRenderer(options, rows) : plainRenderer(options);
 }
 
 function plainRenderer(options: TransferRendererOptions): TransferRenderer {
@@ -90,7 +94,7 @@ function plainRenderer(options: TransferRendererOptions): TransferRenderer {
       if (prev !== e.status) io.err(`${what} ${STATUS_WORD[e.status] ?? e.status} (${formatBytes(e.total)})\n`);
       return;
     }
-    if (e.status !== "downloading" && e.status !== "uploading") return;
+    if ((e.status !== "downloading" && e.status !== "uploading") || e.done === 0) return;
     const now = Date.now();
     const last = lastPrinted.get(e.digest);
     // First bytes, then every few seconds: enough to see a transfer move in
@@ -102,7 +106,7 @@ function plainRenderer(options: TransferRendererOptions): TransferRenderer {
   return { onProgress, stop: () => {} };
 }
 
-function liveRenderer(options: TransferRendererOptions): TransferRenderer {
+function liveRenderer(options: TransferRendererOptions, rows: number): TransferRenderer {
   const { verb } = options;
   const blobs = new Map<Digest, BlobProgressEvent>();
   const images = new Map<string, ImageProgressEvent>();
@@ -117,10 +121,16 @@ function liveRenderer(options: TransferRendererOptions): TransferRenderer {
         `${verb === "pull" ? "Pulling" : "Pushing"} ${img.image}: ${img.layersDone}/${img.layersTotal} layers, ${formatBytes(img.bytesDone)}/${formatBytes(img.bytesTotal)}`,
       );
     }
-    for (const b of blobs.values()) {
+    // Lines that scroll off the screen cannot be redrawn, so when blobs do
+    // not fit, finished ones give way to those still in flight.
+    const room = Math.max(1, rows - 2 - lines.length);
+    const all = [...blobs.values()];
+    const shown = all.length <= room ? all : all.filter((b) => !FINAL_BLOB_STATUSES.has(b.status)).slice(0, room - 1);
+    for (const b of shown) {
       const bytes = b.status === "downloading" || b.status === "uploading" ? ` ${formatBytes(b.done)}/${formatBytes(b.total)}` : "";
       lines.push(`  ${b.role} ${shortDigest(b.digest)} ${STATUS_WORD[b.status] ?? b.status}${bytes}`);
     }
+    if (shown.length < all.length) lines.push(`  (${all.length - shown.length} more)`);
     return lines.length === 0 ? `${verb === "pull" ? "Resolving" : "Preparing"}...` : lines.join("\n");
   };
   const timer = setInterval(() => {
