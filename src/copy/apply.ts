@@ -56,7 +56,7 @@ import { downloadUrl, type DownloadedFile } from "./http-source.js";
 import { hostPath } from "./root-resolve.js";
 import { selectSources, type SelectedMatch, type SourceSelection } from "./select.js";
 import { isGitSource, isUrlSource } from "./source-path.js";
-import { ioError, kindOf, throwIfAborted, type TreeEntry } from "./tree.js";
+import { entryStat, ioError, kindOf, throwIfAborted, type TreeEntry } from "./tree.js";
 import { TreeWriter } from "./write-tree.js";
 
 /** A heredoc source of COPY/ADD (`COPY <<EOF /dst`). */
@@ -238,7 +238,7 @@ async function planItems(opts: CopyOptions, selected: Awaited<ReturnType<typeof 
       downloads.push(file);
       let st;
       try {
-        st = await lstat(file.path);
+        st = entryStat(await lstat(file.path));
       } catch (err) {
         throw ioError(`cannot stat ${file.path}`, err);
       }

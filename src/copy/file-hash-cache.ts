@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { constants, type BigIntStats, type Stats } from "node:fs";
+import { constants, type BigIntStats } from "node:fs";
 import { closeSync, fstatSync, openSync, readlinkSync, readSync } from "node:fs";
 import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -44,8 +44,24 @@ const SYNC_BUFFER = Buffer.allocUnsafe(SYNC_READ_MAX);
 /** O_NOFOLLOW: never read through a symlink swapped in; O_NONBLOCK: a FIFO swapped in cannot hang us. */
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-/** The `lstat` result of the file to hash: either form Node produces. */
-export type FileStats = Stats | BigIntStats;
+/** The `lstat` fields the cache reads, as numbers (`Stats` has them, as does COPY's own EntryStat). */
+export interface StatFields {
+  /** Device id. */
+  readonly dev: number;
+  /** Inode number. */
+  readonly ino: number;
+  /** Size in bytes. */
+  readonly size: number;
+  /** File type and permission bits. */
+  readonly mode: number;
+  /** Modification time in ms. */
+  readonly mtimeMs: number;
+  /** Status change time in ms. */
+  readonly ctimeMs: number;
+}
+
+/** The `lstat` result of the file to hash: a `BigIntStats`, a `Stats`, or the same fields as numbers. */
+export type FileStats = BigIntStats | StatFields;
 
 /** Node's `msFromTimeSpec` on a nanosecond bigint: the exact double `Stats#mtimeMs` holds. */
 function msOf(ns: bigint): number {
@@ -58,7 +74,7 @@ function timesOf(st: FileStats): { mtimeMs: number; ctimeMs: number } {
     const b = st as BigIntStats;
     return { mtimeMs: msOf(b.mtimeNs), ctimeMs: msOf(b.ctimeNs) };
   }
-  const n = st as Stats;
+  const n = st as StatFields;
   return { mtimeMs: n.mtimeMs, ctimeMs: n.ctimeMs };
 }
 
@@ -76,7 +92,7 @@ export function statKey(st: FileStats): string {
     const { mtimeMs, ctimeMs } = timesOf(b);
     return `${Number(b.dev)}:${Number(b.ino)}:${Number(b.size)}:${Math.round(mtimeMs * 1000)}:${Math.round(ctimeMs * 1000)}:${Number(b.mode)}`;
   }
-  const n = st as Stats;
+  const n = st as StatFields;
   return `${n.dev}:${n.ino}:${n.size}:${Math.round(n.mtimeMs * 1000)}:${Math.round(n.ctimeMs * 1000)}:${n.mode}`;
 }
 
@@ -331,12 +347,13 @@ async function readLarge(absPath: string, key: string, h: ReturnType<typeof crea
  */
 async function computeDigest(absPath: string, st: FileStats): Promise<{ digest: string; key: string | undefined }> {
   const key = statKey(st);
+  const type = Number(st.mode) & constants.S_IFMT;
   try {
-    if (st.isSymbolicLink()) {
+    if (type === constants.S_IFLNK) {
       const target = readlinkSync(absPath);
       return { digest: `sha256:${createHash("sha256").update(target).digest("hex")}`, key };
     }
-    if (!st.isFile()) {
+    if (type !== constants.S_IFREG) {
       return { digest: withXattrs(xattrsOf(absPath), EMPTY_DIGEST), key };
     }
     const h = createHash("sha256");

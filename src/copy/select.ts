@@ -10,7 +10,6 @@
  * `keepOwnership`).
  */
 
-import type { Stats } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import { IgnoreMatcher } from "../context/dockerignore.js";
 import { BuildError } from "../diagnostics/build-error.js";
@@ -18,12 +17,14 @@ import { sourceNotFound } from "./errors.js";
 import { isMissing, resolveInRoot } from "./root-resolve.js";
 import { cleanSourcePath, isUrlSource } from "./source-path.js";
 import {
+  entryStat,
   filterCursor,
   ioError,
   kindOf,
   mayMatchBelowPattern,
   throwIfAborted,
   walkTree,
+  type EntryStat,
   type FilterCursor,
   type PathFilter,
   type TreeEntry,
@@ -172,9 +173,9 @@ class Selector {
    * something inside it is re-included).
    */
   private async entryAt(name: string, host: string, realRel: string, walk: boolean, include?: PathFilter): Promise<Lookup> {
-    let st: Stats;
+    let st: EntryStat;
     try {
-      st = await lstat(host);
+      st = entryStat(await lstat(host));
     } catch (err) {
       if (isMissing(err)) return "missing";
       throw ioError(`cannot stat ${host}`, err);

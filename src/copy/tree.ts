@@ -1,5 +1,5 @@
 import type { Stats } from "node:fs";
-import { lstatSync, readdirSync } from "node:fs";
+import { constants, lstatSync, readdirSync } from "node:fs";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { IgnoreMatcher, IgnoreWalkState } from "../context/dockerignore.js";
 import { BuildError } from "../diagnostics/build-error.js";
@@ -14,8 +14,8 @@ export interface TreeEntry {
   readonly name: string;
   /** Host path to read from. */
   readonly abs: string;
-  /** `lstat` of {@link abs}. */
-  readonly st: Stats;
+  /** `lstat` of {@link abs} (the fields COPY uses). */
+  readonly st: EntryStat;
   /** Entry type. */
   readonly kind: EntryKind;
   /**
@@ -32,15 +32,74 @@ export interface TreeEntry {
   digest?: string;
 }
 
-/** The type of an `lstat` result, or undefined for a type COPY cannot represent. */
-export function kindOf(st: Stats): EntryKind {
-  if (st.isFile()) return "file";
-  if (st.isDirectory()) return "dir";
-  if (st.isSymbolicLink()) return "symlink";
-  if (st.isCharacterDevice()) return "char";
-  if (st.isBlockDevice()) return "block";
-  if (st.isFIFO()) return "fifo";
-  return "socket";
+/**
+ * The `lstat` fields COPY uses, copied out of Node's `Stats`. Why not keep
+ * the `Stats`: each also holds four `Date` objects, and a tree of tens of
+ * thousands of entries kept alive through a checksum makes the garbage
+ * collector copy and promote all of them; measured in a fresh process over
+ * 21,000 entries, keeping the `Stats` costs about 40 ms more CPU than
+ * keeping these plain fields.
+ */
+export interface EntryStat {
+  /** Device id. */
+  readonly dev: number;
+  /** Inode number. */
+  readonly ino: number;
+  /** File type and permission bits. */
+  readonly mode: number;
+  /** Hard link count. */
+  readonly nlink: number;
+  /** Owner. */
+  readonly uid: number;
+  /** Group. */
+  readonly gid: number;
+  /** Device number (device files). */
+  readonly rdev: number;
+  /** Size in bytes. */
+  readonly size: number;
+  /** Access time, ms since the epoch (with a sub-ms fraction). */
+  readonly atimeMs: number;
+  /** Modification time, ms since the epoch (with a sub-ms fraction). */
+  readonly mtimeMs: number;
+  /** Status change time, ms since the epoch (with a sub-ms fraction). */
+  readonly ctimeMs: number;
+}
+
+/** Copies the fields COPY uses out of a `Stats`. */
+export function entryStat(st: Stats): EntryStat {
+  return {
+    dev: st.dev,
+    ino: st.ino,
+    mode: st.mode,
+    nlink: st.nlink,
+    uid: st.uid,
+    gid: st.gid,
+    rdev: st.rdev,
+    size: st.size,
+    atimeMs: st.atimeMs,
+    mtimeMs: st.mtimeMs,
+    ctimeMs: st.ctimeMs,
+  };
+}
+
+/** The type of an entry from its mode bits. */
+export function kindOf(st: { readonly mode: number }): EntryKind {
+  switch (st.mode & constants.S_IFMT) {
+    case constants.S_IFREG:
+      return "file";
+    case constants.S_IFDIR:
+      return "dir";
+    case constants.S_IFLNK:
+      return "symlink";
+    case constants.S_IFCHR:
+      return "char";
+    case constants.S_IFBLK:
+      return "block";
+    case constants.S_IFIFO:
+      return "fifo";
+    default:
+      return "socket";
+  }
 }
 
 /**
@@ -123,6 +182,9 @@ export interface WalkTreeOptions {
   readonly signal?: AbortSignal;
 }
 
+/** lstat options, allocated once: the walk calls lstat tens of thousands of times. */
+const NO_THROW = { throwIfNoEntry: false } as const;
+
 /** How long the walk may hold the event loop before yielding (ms). */
 const SLICE_MS = 10;
 
@@ -180,14 +242,15 @@ class Walker {
     for (const name of names) {
       if (this.due()) await this.yield();
       const abs = `${dirAbs}/${name}`;
-      let st: Stats | undefined;
+      let raw: Stats | undefined;
       try {
-        st = lstatSync(abs, { throwIfNoEntry: false });
+        raw = lstatSync(abs, NO_THROW);
       } catch (err) {
         throw ioError(`cannot stat ${abs}`, err);
       }
       // Removed while walking: as if it never existed.
-      if (st === undefined) continue;
+      if (raw === undefined) continue;
+      const st = entryStat(raw);
       const kind = kindOf(st);
       const isDir = kind === "dir";
       if (cursors.length === 0) {
