@@ -59,7 +59,7 @@ export function splitArguments(keyword: string, rest: string, escape: string): S
   }
 }
 
-type JsonOutcome = { kind: "ok"; values: string[] } | { kind: "not-json" } | { kind: "not-strings" };
+type JsonOutcome = { kind: "ok"; values: string[] } | { kind: "not-json" } | { kind: "not-strings"; span?: [number, number] };
 
 /** BuildKit's `parseJSON`: a JSON array of strings, or why not. */
 function parseJsonArray(rest: string): JsonOutcome {
@@ -76,7 +76,9 @@ function parseJsonArray(rest: string): JsonOutcome {
   if (!parsed.every((v): v is string => typeof v === "string")) {
     // Go's decoder fails on a number beyond float64 (1e999) anywhere in the
     // value: that is "not JSON" (shell form), not "not strings".
-    return hasHugeNumber(parsed) ? { kind: "not-json" } : { kind: "not-strings" };
+    if (hasHugeNumber(parsed)) return { kind: "not-json" };
+    const span = elementSpan(rest, i, parsed.findIndex((v) => typeof v !== "string"));
+    return span ? { kind: "not-strings", span } : { kind: "not-strings" };
   }
   // Go decodes an unpaired surrogate escape (\ud800) as U+FFFD.
   return { kind: "ok", values: parsed.map((v) => (LONE_SURROGATE.test(v) ? v.replace(LONE_SURROGATE_G, "\ufffd") : v)) };
@@ -85,6 +87,49 @@ function parseJsonArray(rest: string): JsonOutcome {
 const LONE_SURROGATE_SOURCE = "[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]";
 const LONE_SURROGATE = new RegExp(LONE_SURROGATE_SOURCE);
 const LONE_SURROGATE_G = new RegExp(LONE_SURROGATE_SOURCE, "g");
+
+function isJsonSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/**
+ * Offsets `[start, end)` in `s` of element `index` of the valid JSON array
+ * whose `[` is at `open` (for an error that points at the element).
+ */
+function elementSpan(s: string, open: number, index: number): [number, number] | undefined {
+  const n = s.length;
+  let p = open + 1;
+  for (let k = 0; k <= index; k++) {
+    while (p < n && isJsonSpace(s.charCodeAt(p))) p++;
+    const start = p;
+    let depth = 0;
+    while (p < n) {
+      const c = s[p]!;
+      if (c === '"') {
+        for (p++; p < n && s[p] !== '"'; p++) if (s[p] === "\\") p++;
+        p++;
+        if (depth === 0) break;
+      } else if (c === "[" || c === "{") {
+        depth++;
+        p++;
+      } else if (c === "]" || c === "}") {
+        if (depth === 0) break;
+        depth--;
+        p++;
+        if (depth === 0) break;
+      } else if (depth === 0 && (c === "," || isJsonSpace(s.charCodeAt(p)))) {
+        break;
+      } else {
+        p++;
+      }
+    }
+    if (k === index) return p > start ? [start, p] : undefined;
+    while (p < n && isJsonSpace(s.charCodeAt(p))) p++;
+    if (s[p] !== ",") return undefined;
+    p++;
+  }
+  return undefined;
+}
 
 /** True when a non-finite number sits anywhere in `root` (iterative: the nesting can be deep). */
 function hasHugeNumber(root: unknown): boolean {
@@ -102,18 +147,23 @@ function hasHugeNumber(root: unknown): boolean {
   return false;
 }
 
+/** The error for a JSON array with a non-string element, pointing at that element when it can. */
+function notStrings(j: { span?: [number, number] }): SplitArguments {
+  return j.span ? { ...NONE, error: NOT_STRING_ARRAY, errorSpan: j.span } : { ...NONE, error: NOT_STRING_ARRAY };
+}
+
 function maybeJson(rest: string): SplitArguments {
   if (rest === "") return NONE;
   const j = parseJsonArray(rest);
   if (j.kind === "ok") return { args: j.values, json: true, keyValues: [] };
-  if (j.kind === "not-strings") return { ...NONE, error: NOT_STRING_ARRAY };
+  if (j.kind === "not-strings") return notStrings(j);
   return { args: [rest], json: false, keyValues: [] };
 }
 
 function maybeJsonToList(rest: string): SplitArguments {
   const j = parseJsonArray(rest);
   if (j.kind === "ok") return { args: j.values, json: true, keyValues: [] };
-  if (j.kind === "not-strings") return { ...NONE, error: NOT_STRING_ARRAY };
+  if (j.kind === "not-strings") return notStrings(j);
   return whitespaceDelimited(rest);
 }
 
@@ -129,7 +179,7 @@ function healthcheck(rest: string): SplitArguments {
   let next = sep;
   while (next < rest.length && isGoSpaceCode(rest.charCodeAt(next))) next++;
   const cmd = maybeJson(rest.slice(next));
-  if (cmd.error) return cmd;
+  if (cmd.error) return cmd.errorSpan ? { ...cmd, errorSpan: [cmd.errorSpan[0] + next, cmd.errorSpan[1] + next] } : cmd;
   return { args: [rest.slice(0, sep), ...cmd.args], json: cmd.json, keyValues: [] };
 }
 
