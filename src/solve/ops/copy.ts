@@ -13,13 +13,16 @@ export async function runCopy(op: CopyOp, rootfs: string, ctx: OpContext): Promi
       sources: c.sources,
       excludes: c.excludes,
       ...(op.source.kind === "context" && ctx.ignore ? { ignore: ctx.ignore } : {}),
-      followTopLevelSymlinks: op.source.kind === "context",
+      // BuildKit follows a top-level source symlink for every source (FollowSymlinks), resolved inside that source's root.
+      followTopLevelSymlinks: true,
+      // Context files arrive owned by root (the client resets them); files from a stage or image keep their owners.
+      keepOwnership: op.source.kind !== "context",
+      parents: c.parents,
       destRoot: rootfs,
       dest: c.dest,
       workdir: op.workdir,
       ...(c.chown !== undefined ? { chown: c.chown } : {}),
       ...(c.chmod !== undefined ? { chmod: c.chmod } : {}),
-      parents: c.parents,
       inline: c.inline,
       ...(c.kind === "add"
         ? { add: { ...(c.unpack !== undefined ? { unpack: c.unpack } : {}), ...(c.checksum !== undefined ? { checksum: c.checksum } : {}), keepGitDir: c.keepGitDir } }

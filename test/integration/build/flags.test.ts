@@ -93,6 +93,16 @@ describe("build flags", () => {
     expect(stepsBy(r.events).ran.map((n) => n.split("] ")[1])).toEqual(["RUN echo ok"]);
   });
 
+  test("COPY --from keeps the source's owners; files from the context become root's (BuildKit testCopyChownExistingDir)", async () => {
+    const ctx = makeContext({
+      Dockerfile: `FROM ${base} AS src\nRUN echo x > /owned && chown 1000:1000 /owned\nFROM ${base}\nCOPY --from=src /owned /owned\nCOPY ctx.txt /ctx.txt\nRUN stat -c '%u:%g' /owned /ctx.txt > /owners\n`,
+      "ctx.txt": "c\n",
+    });
+    const r = await build(ctx, freshRoot(), ["-o", "type=local,dest=out"]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(ctx, "out/owners"), "utf8")).toBe("1000:1000\n0:0\n");
+  });
+
   test("a COPY source that does not exist is an error naming the path and the line", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${base}\nCOPY missing.txt /x\n`, "present.txt": "" });
     const r = await build(ctx, freshRoot());
