@@ -13,11 +13,12 @@ import { parseReference, withDefaultTag, type ImageReference } from "../registry
 import type { BuildGraph } from "../plan/graph.js";
 import { imageRefsNeeded, planBuild } from "../plan/plan.js";
 import { silentReporter, type BuildReporter } from "../progress/events.js";
-import { RuncSandbox, cleanupStale } from "../sandbox/runc-sandbox.js";
+import type { Sandbox } from "../sandbox/sandbox.js";
 import { Snapshotter } from "../snapshot/snapshotter.js";
 import { solve, type StageOutcome } from "../solve/solver.js";
 import { openStore, type LocalStore } from "../store/store.js";
 import { resolveBaseImages, type PullFunction } from "./base-images.js";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import type { ResolvedDockerfile } from "../instructions/resolve.js";
@@ -147,7 +148,11 @@ export async function build(options: BuildOptions, reporter: BuildReporter = sil
   const runtime = options.runtime ?? "runc";
   if (!options.dryRun) {
     // A tsbuild killed with -9 leaves its runc containers behind: remove those of dead owners.
-    await cleanupStale({ stateDir, runtime }).catch(() => undefined);
+    // Only when some container or bundle may exist: `runc list` is a process spawn every no-op build would pay.
+    if (await holdsAnything(stateDir)) {
+      const { cleanupStale } = await import("../sandbox/runc-sandbox.js");
+      await cleanupStale({ stateDir, runtime }).catch(() => undefined);
+    }
     await snapshotter.cleanupStale();
   }
   const hashCache = await FileHashCache.open(join(store.root, "cache", "context-hashes", `${hashName(options.contextDir)}.json`));
@@ -164,7 +169,7 @@ export async function build(options: BuildOptions, reporter: BuildReporter = sil
     storeRoot: store.root,
     snapshotter,
     cache,
-    sandbox: new RuncSandbox({ stateDir, runtime }),
+    sandbox: lazyRuncSandbox(stateDir, runtime),
     contextDir: options.contextDir,
     ...(ignore ? { ignore } : {}),
     hashCache,
@@ -213,6 +218,33 @@ function withNetwork(resolved: ResolvedDockerfile, network: BuildOptions["networ
   const apply = (inst: Instruction): Instruction =>
     inst.kind === "run" && (inst.network === undefined || inst.network === "default") ? { ...inst, network } : inst;
   return { ...resolved, stages: resolved.stages.map((s) => ({ ...s, steps: s.steps.map((st) => ({ ...st, instruction: apply(st.instruction) })) })) };
+}
+
+/**
+ * False when the sandbox state directory holds nothing below its first
+ * level (the runtime's state root and the bundles directory are empty, or
+ * absent): then no container or bundle can be left over from a killed build.
+ */
+async function holdsAnything(stateDir: string): Promise<boolean> {
+  try {
+    for (const entry of await readdir(stateDir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || (await readdir(join(stateDir, entry.name))).length > 0) return true;
+    }
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== "ENOENT";
+  }
+}
+
+/** The runc sandbox, loaded on the first RUN: a build whose steps are all cached never needs it. */
+function lazyRuncSandbox(stateDir: string, runtime: string): Sandbox {
+  let loaded: Promise<Sandbox> | undefined;
+  return {
+    async run(spec, runOptions) {
+      loaded ??= import("../sandbox/runc-sandbox.js").then((m) => new m.RuncSandbox({ stateDir, runtime }));
+      return (await loaded).run(spec, runOptions);
+    },
+  };
 }
 
 /** One context-hash cache file per context directory. */

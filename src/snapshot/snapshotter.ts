@@ -5,12 +5,12 @@ import { PassThrough } from "node:stream";
 import { BuildError } from "../diagnostics/build-error.js";
 import type { Digest } from "../oci/digest.js";
 import type { LayerEntry } from "../oci/layer/entry.js";
-import { writeLayer } from "../oci/layer/writer.js";
 import type { FsContentStore } from "../store/fs-content-store.js";
-import { diffUpperDir } from "./diff.js";
-import { extractLayer } from "./extract.js";
-import { mountOverlay, unmount } from "./overlay.js";
-import { pruneUnchangedDirs } from "./prune-unchanged.js";
+
+// Extraction, overlay mounts, diffs and the layer writer load on first use:
+// a build whose steps are all cached needs none of them.
+const extractModule = (): Promise<typeof import("./extract.js")> => import("./extract.js");
+const overlayModule = (): Promise<typeof import("./overlay.js")> => import("./overlay.js");
 
 /** A layer as the snapshotter needs it: its blob and its uncompressed digest. */
 export interface LayerRef {
@@ -91,6 +91,7 @@ export class Snapshotter {
     await mkdir(this.snapshots, { recursive: true });
     const work = await this.tempDir("extract");
     try {
+      const { extractLayer } = await extractModule();
       await extractLayer(this.content.blobPath(layer.digest as Digest), work, {
         expectedDiffId: layer.diffId as Digest,
         ...(signal ? { signal } : {}),
@@ -109,6 +110,7 @@ export class Snapshotter {
    */
   async runMutable(chain: readonly LayerRef[], fn: (rootfs: string) => Promise<void>, options: MutableOptions = {}): Promise<CommittedLayer | null> {
     const topFirst = await this.lowerDirs(chain, options.signal);
+    const [{ mountOverlay, unmount }, { diffUpperDir }, { pruneUnchangedDirs }] = await Promise.all([overlayModule(), import("./diff.js"), import("./prune-unchanged.js")]);
     const work = await this.tempDir("step");
     const upper = join(work, "upper");
     const ovlWork = join(work, "work");
@@ -142,6 +144,7 @@ export class Snapshotter {
   /** Runs `fn` on a read-only view of `chain` (for COPY --from and bind mounts). */
   async withReadOnly<T>(chain: readonly LayerRef[], fn: (rootfs: string) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const topFirst = await this.lowerDirs(chain, signal);
+    const { mountOverlay, unmount } = await overlayModule();
     const work = await this.tempDir("view");
     const merged = join(work, "merged");
     const empty = join(work, "empty");
@@ -180,6 +183,7 @@ export class Snapshotter {
 
   /** Writes entries as a gzip layer straight into the content store (one pass, no temporary copy). */
   private async storeLayer(entries: readonly LayerEntry[], options: MutableOptions): Promise<CommittedLayer> {
+    const { writeLayer } = await import("../oci/layer/writer.js");
     const pipe = new PassThrough({ highWaterMark: 1 << 20 });
     const writing = writeLayer({ entries }, pipe, {
       ...(options.sourceDateEpoch !== undefined ? { sourceDateEpoch: options.sourceDateEpoch } : {}),
@@ -215,6 +219,7 @@ export class Snapshotter {
         const m = /^(?:extract|step|view|exec)-(\d+)-[0-9a-f]+$/.exec(name);
         if (!m || processAlive(Number(m[1]))) return;
         const dir = join(this.tmp, name);
+        const { unmount } = await overlayModule();
         // A killed build may have left its overlay mounted when it ran outside a private mount namespace.
         for (const sub of ["merged", "m"]) await unmount(join(dir, sub), { lazy: true }).catch(() => undefined);
         await rm(dir, { recursive: true, force: true }).catch(() => undefined);

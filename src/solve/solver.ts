@@ -12,9 +12,6 @@ import type { Sandbox } from "../sandbox/sandbox.js";
 import type { CommittedLayer, LayerRef, Snapshotter } from "../snapshot/snapshotter.js";
 import type { FsContentStore } from "../store/fs-content-store.js";
 import type { OpContext } from "./ops/context.js";
-import { runCopy } from "./ops/copy.js";
-import { runExec } from "./ops/exec.js";
-import { runWorkdir } from "./ops/workdir.js";
 import { runTasks, type Task } from "./scheduler.js";
 
 /** A layer of a result: its descriptor and uncompressed digest. */
@@ -244,11 +241,11 @@ async function runStep(step: StepNode, parent: NodeState, ctx: StepContext): Pro
       async (rootfs) => {
         switch (step.op.kind) {
           case "exec":
-            return runExec(step.op, rootfs, op);
+            return (await import("./ops/exec.js")).runExec(step.op, rootfs, op);
           case "copy":
-            return runCopy(step.op, rootfs, op);
+            return (await import("./ops/copy.js")).runCopy(step.op, rootfs, op);
           case "workdir":
-            return runWorkdir(step.op, rootfs);
+            return (await import("./ops/workdir.js")).runWorkdir(step.op, rootfs);
         }
       },
       { ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}), signal: ctx.signal },
@@ -280,7 +277,7 @@ async function contextChecksums(step: StepNode, ctx: StepContext): Promise<strin
       const urls = op.copy.sources.filter((s) => /^https?:\/\//i.test(s));
       const local = op.copy.sources.filter((s) => !/^https?:\/\//i.test(s));
       // URLs are keyed by their text and --checksum (BuildKit keys them by content once fetched; see the note in the README).
-      const sums = local.length ? [(await checksumSelection({ ...base, sources: local, excludes: op.copy.excludes }, opts)).digest] : [];
+      const sums = local.length ? [(await checksumSelection({ ...base, sources: local, excludes: op.copy.excludes, parents: op.copy.parents }, opts)).digest] : [];
       return [...sums, ...urls];
     }
     if (op.kind === "exec") {
