@@ -13,7 +13,7 @@
  * instead of paying a 401 round trip each.
  */
 import type { Dispatcher } from "undici";
-import { request } from "undici";
+import { undiciRequest } from "./undici-lite.js";
 import { BuildError } from "../diagnostics/build-error.js";
 import type { CredentialProvider, Credentials } from "./credentials.js";
 import { isInsecureHost } from "./endpoint.js";
@@ -443,7 +443,7 @@ export class Authenticator {
       res = await withRetry(
         () => {
           this.#tokenRequests++;
-          return request(url, { method, headers, body, signal, dispatcher: this.#opts.dispatcher });
+          return undiciRequest(url, { method, headers, body, signal, dispatcher: this.#opts.dispatcher });
         },
         {
           ...this.#opts.retry,

@@ -11,7 +11,8 @@
  */
 import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
-import { Agent, request } from "undici";
+import type { Agent } from "undici";
+import { UndiciAgent, undiciRequest } from "./undici-lite.js";
 import { BuildError } from "../diagnostics/build-error.js";
 import { Authenticator, TokenCache, type Scope } from "./auth.js";
 import type { CredentialProvider } from "./credentials.js";
@@ -117,7 +118,7 @@ export class RegistryTransport {
     this.host = options.host;
     this.baseUrl = new URL(registryBaseUrl(options.host, options.insecureRegistries));
     this.#ownsDispatcher = options.dispatcher === undefined;
-    this.#dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, connect: { timeout: 30_000 } });
+    this.#dispatcher = options.dispatcher ?? new UndiciAgent({ keepAliveTimeout: 10_000, connect: { timeout: 30_000 } });
     this.authenticator = new Authenticator({
       host: options.host,
       credentials: options.credentials,
@@ -197,7 +198,7 @@ export class RegistryTransport {
       // third party never sees the user's token or password.
       if (authorization !== undefined && url.origin === this.baseUrl.origin) headers.authorization = authorization;
       const body = withBody && options.body !== undefined ? await openBody(options.body) : undefined;
-      const res = await request(url, {
+      const res = await undiciRequest(url, {
         method,
         headers,
         body: body ?? null,
