@@ -17,7 +17,9 @@ import { runCli } from "../../helpers/cli-io.js";
 import { startFaultProxy, type FaultProxy } from "../../helpers/fault-proxy.js";
 import { startRegistry, type TestRegistry } from "../../helpers/registry.js";
 import { skopeoInspect, skopeoRawManifest } from "../../helpers/skopeo.js";
-import { randomImage, skopeoCopy, storeImage, tempStore } from "./fixtures.js";
+import type { Digest } from "../../../src/oci/digest.js";
+import { parseReference } from "../../../src/registry/reference.js";
+import { buildIndex, randomImage, skopeoCopy, storeImage, tempStore } from "./fixtures.js";
 
 let registry: TestRegistry;
 let proxy: FaultProxy;
@@ -151,6 +153,44 @@ describe("tsbuild push", () => {
       expect(proxy.requests.filter((r) => r.method === "PATCH")).toHaveLength(4);
       const inspected = await skopeoInspect({ host: registry.host, repository: "chunked/random", tag: "v1" });
       expect(inspected.Layers).toEqual(img.layers.map((l) => l.descriptor.digest));
+    } finally {
+      await store.cleanup();
+    }
+  });
+
+  test("pushes a multi-platform index: every child manifest by digest, then the index under the tag", async () => {
+    const store = await tempStore();
+    try {
+      const a = randomImage({ layerSizes: [1000], seed: 11, architecture: "amd64" });
+      const b = randomImage({ layerSizes: [2000], seed: 12, architecture: "arm64" });
+      const idx = buildIndex([a, b]);
+      await storeImage(store, a, `${registry.host}/multi/a:x`);
+      await storeImage(store, b, `${registry.host}/multi/b:x`);
+      const d = idx.index.descriptor.digest as Digest;
+      await store.content.writeBlob(idx.index.bytes, { digest: d, size: idx.index.bytes.length });
+      await store.images.putImage({
+        name: parseReference(`${registry.host}/multi/index:v1`),
+        manifestDigest: d,
+        mediaType: idx.index.descriptor.mediaType,
+        size: idx.index.bytes.length,
+        configDigest: a.configBlob.descriptor.digest as Digest,
+        platform: { os: "linux", architecture: "amd64" },
+      });
+      const res = await pushImage({ source: `${registry.host}/multi/index:v1`, store });
+      expect(res.digest).toBe(d);
+      expect(res.blobs).toHaveLength(4);
+      const target = { host: registry.host, repository: "multi/index", tag: "v1" };
+      expect((await skopeoRawManifest(target)).equals(idx.index.bytes)).toBe(true);
+      const { RegistryClient } = await import("../../../src/registry/client.js");
+      const client = new RegistryClient({ host: registry.host });
+      try {
+        for (const img of [a, b]) {
+          const m = await client.getManifest("multi/index", img.manifestBlob.descriptor.digest);
+          expect(m.bytes.equals(img.manifestBlob.bytes)).toBe(true);
+        }
+      } finally {
+        await client.close();
+      }
     } finally {
       await store.cleanup();
     }
