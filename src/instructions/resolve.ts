@@ -375,7 +375,7 @@ function resolveCopy(inst: CopyInstruction, ctx: StageContext, x: (w: string) =>
     ...inst,
     sources: inst.sources.map(x),
     dest: x(inst.dest),
-    // Heredoc files expand variables unless their delimiter was quoted; quotes in the body stay.
+    // Heredoc files expand variables unless their delimiter was quoted; quotes in the body are plain text.
     inline: inst.inline.map((s) => (s.quoted ? s : { ...s, content: expandRaw(s.content, ctx, inst) })),
     excludes: inst.excludes.map(x),
     ...(from !== undefined ? { from } : {}),
@@ -387,7 +387,8 @@ function resolveCopy(inst: CopyInstruction, ctx: StageContext, x: (w: string) =>
 
 function expandRaw(text: string, ctx: StageContext, inst: Instruction): string {
   try {
-    return expandWord(text, { escapeChar: ctx.escapeChar, lookup: (n) => ctx.scope.lookup(n), rawQuotes: true }).value;
+    // BuildKit's ExpandRaw: always `\` as escape, quotes are plain text.
+    return expandWord(text, { escapeChar: "\\", lookup: (n) => ctx.scope.lookup(n), skipProcessQuotes: true }).value;
   } catch (err) {
     ctx.diagnostics.push(toDiagnostic(err, inst.node));
     return text;

@@ -128,10 +128,9 @@ export function parseMount(value: string, expand: (word: string) => string = (w)
     m.id ??= "default";
     m.target ??= `/run/buildkit/ssh_agent.${index}`;
   }
-  if (m.target === undefined || m.target === "") {
-    if (!(m.type === "secret" && m.env !== undefined)) throw fail(`mount of type ${m.type} needs a target`, "add target=/path/in/container");
-  }
-  if (m.type === "cache") m.id ??= m.target;
+  // No target is not an error here: BuildKit resolves an empty or relative
+  // target against WORKDIR when it runs the step (and refuses only "/"); a
+  // cache id defaults to that resolved target (see the planner).
   return { ...m, target: m.target ?? "", readonly: m.readonly ?? false } as RunMount;
 }
 

@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import { BuildError } from "../diagnostics/build-error.js";
 import type { ResolvedDockerfile, ResolvedStage } from "../instructions/resolve.js";
 import type { CopyInstruction, Instruction, RunInstruction, RunMount } from "../instructions/types.js";
@@ -117,7 +118,7 @@ function planStage(stage: ResolvedStage, done: ReadonlyMap<number, PlannedStage>
     let node: StepNode;
     if (inst.kind === "run") {
       const command = runCommand(inst, config, step.args, ctx.buildArgs ?? {});
-      const mounts = inst.mounts.map((m): PlannedMount => planMount(m, stage.index, ctx));
+      const mounts = inst.mounts.map((m): PlannedMount => planMount(withTarget(m, workdir, inst), stage.index, ctx));
       const network = inst.network ?? "default";
       const declared = new Set(step.args.map(([k]) => k));
       node = {
@@ -184,6 +185,19 @@ function planStage(stage: ResolvedStage, done: ReadonlyMap<number, PlannedStage>
 /** Instructions that may change the filesystem (BuildKit: RUN, COPY, ADD, WORKDIR). */
 export function isLayerInstruction(inst: Instruction): inst is RunInstruction | CopyInstruction | Extract<Instruction, { kind: "workdir" }> {
   return inst.kind === "run" || inst.kind === "copy" || inst.kind === "add" || inst.kind === "workdir";
+}
+
+/**
+ * BuildKit's `dispatchRunMounts`: a relative (or empty) target is relative
+ * to WORKDIR, a target of "/" is refused, and a cache id defaults to the
+ * target.
+ */
+function withTarget(m: RunMount, workdir: string, inst: RunInstruction): RunMount {
+  const target = m.target.startsWith("/") ? posix.normalize(m.target) : posix.join("/", workdir, m.target);
+  if (target === "/" && !(m.type === "secret" && m.env !== undefined)) {
+    throw new BuildError("DF_FLAG", `invalid mount target "${m.target || "/"}"`, { locations: [inst.range], hint: "mount somewhere other than /, e.g. target=/src" });
+  }
+  return { ...m, target, ...(m.type === "cache" ? { id: m.id ?? target } : {}) };
 }
 
 function planMount(m: RunMount, current: number, ctx: StageContext): PlannedMount {

@@ -21,6 +21,7 @@ export class ShellWordLexer {
   private readonly escape: number;
   private readonly rawQuotes: boolean;
   private readonly skipUnset: boolean;
+  private readonly skipProcessQuotes: boolean;
   private readonly lookup: (name: string) => string | undefined;
   // Whether escape characters are kept in the output. True while reading a
   // pattern or replacement, so the pattern compiler still sees `\*`.
@@ -32,6 +33,7 @@ export class ShellWordLexer {
     this.escape = options.escapeChar.codePointAt(0) ?? CH.BACKSLASH;
     this.rawQuotes = options.rawQuotes ?? false;
     this.skipUnset = options.skipUnset ?? false;
+    this.skipProcessQuotes = options.skipProcessQuotes ?? false;
     this.lookup = options.lookup;
   }
 
@@ -70,7 +72,7 @@ export class ShellWordLexer {
           words?.addString(value);
           continue;
         }
-        if (ch === CH.SQUOTE || ch === CH.DQUOTE) {
+        if ((ch === CH.SQUOTE || ch === CH.DQUOTE) && !this.skipProcessQuotes) {
           const value = ch === CH.SQUOTE ? this.processSingleQuote() : this.processDoubleQuote();
           result += value;
           words?.addRaw(value);

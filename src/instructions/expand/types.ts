@@ -22,6 +22,13 @@ export interface ExpandOptions {
    * `${X:-a b}`, but `${X//a/b}` comes back as `${X/a/b}`. Default false.
    */
   skipUnset?: boolean;
+  /**
+   * Treat quotes as ordinary characters (BuildKit `SkipProcessQuotes`): no
+   * quoting rules apply, so `$X` inside quotes still expands and an
+   * unmatched quote is just text. BuildKit expands COPY/ADD heredoc bodies
+   * this way. Default false.
+   */
+  skipProcessQuotes?: boolean;
 }
 
 /** The outcome of {@link expandWord}. */

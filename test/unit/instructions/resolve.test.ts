@@ -85,13 +85,19 @@ describe("ARG scoping (Dockerfile reference, 'Understand how ARG and FROM intera
     expect(step(r, 0, 3)).toMatchObject({ ports: ["80"] });
     expect(step(r, 0, 4)).toMatchObject({ paths: ["/d"] });
     expect(step(r, 0, 5)).toMatchObject({ signal: "SIGINT" });
-    expect(step(r, 0, 6)).toMatchObject({ mounts: [{ target: "/d/cache", id: "/d/cache" }], command: { script: "echo $D" } });
+    expect(step(r, 0, 6)).toMatchObject({ mounts: [{ target: "/d/cache" }], command: { script: "echo $D" } });
     expect(step(r, 0, 7)).toMatchObject({ command: { script: "echo $D" } });
   });
 
   test("COPY heredoc bodies expand unless the delimiter is quoted", () => {
     const r = resolved(amd64, "FROM scratch", "ENV N=x", "COPY <<a <<'b' /", "$N \"q\"", "a", "$N", "b");
     expect(step(r, 0, 1)).toMatchObject({ inline: [{ content: 'x "q"\n' }, { content: "$N\n" }] });
+  });
+
+  test("COPY heredoc bodies treat quotes as plain text (BuildKit's ExpandRaw with SkipProcessQuotes)", () => {
+    const r = resolved(amd64, "FROM scratch", "ENV N=x", "COPY <<a /", "it's '$N' and \"$N\"", "a");
+    expect(errors(r)).toEqual([]);
+    expect(step(r, 0, 1)).toMatchObject({ inline: [{ content: "it's 'x' and \"x\"\n" }] });
   });
 
   test("expansion errors are located diagnostics", () => {

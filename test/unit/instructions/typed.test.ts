@@ -44,7 +44,7 @@ describe("typed instructions", () => {
     );
     if (r.kind !== "run") throw new Error("not run");
     expect(r.mounts).toEqual([
-      { type: "cache", target: "/root/.cache", id: "/root/.cache", readonly: false },
+      { type: "cache", target: "/root/.cache", readonly: false },
       { type: "bind", target: "/src", readonly: true },
       { type: "tmpfs", target: "/t", size: 64 * 1024 * 1024, readonly: false },
       { type: "secret", id: "tok", target: "/run/secrets/tok", readonly: true },

@@ -78,6 +78,14 @@ describe("golden plans (step definitions and their digests)", () => {
     expect(defs({ V: "1", OTHER: "x" })).toEqual(defs({ V: "1" }));
   });
 
+  test("a mount without target is relative to WORKDIR; a target of / is refused (BuildKit dispatchRunMounts)", () => {
+    const text = "FROM base AS bin\nFROM base\nWORKDIR /src\nRUN --mount=from=bin --mount=type=cache,target=cache true\n";
+    const plan = dumpPlan(text, {});
+    expect(plan).toContain('"sourceRef":"stage:0","target":"/src","type":"bind"');
+    expect(plan).toContain('"id":"/src/cache","readonly":false,"target":"/src/cache","type":"cache"');
+    expect(() => dumpPlan("FROM base\nRUN --mount=type=bind true\n", {})).toThrow('invalid mount target "/"');
+  });
+
   test("proxy build args reach RUN but not its definition", () => {
     const text = "FROM base\nRUN echo\n";
     expect(dumpPlan(text, { HTTP_PROXY: "http://proxy:3128" })).toBe(dumpPlan(text, {}));
