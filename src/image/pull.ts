@@ -34,9 +34,9 @@ import { abortedError, backoffDelay, isRetryableError, type RetryPolicy } from "
 import type { ContentStore } from "../store/content-store.js";
 import type { ImageStore } from "../store/image-store.js";
 import {
-  formatPlatformSpec,
+  formatPlatform,
   hostPlatform,
-  parsePlatformSpec,
+  parsePlatform,
   platformRank,
   selectManifest,
   type PlatformSpec,
@@ -272,7 +272,7 @@ async function pull(ref: ImageReference, client: RegistryClient, options: PullIm
   const repository = ref.path;
   const explicitPlatform = options.platform !== undefined;
   const wanted: PlatformSpec =
-    options.platform === undefined ? hostPlatform() : typeof options.platform === "string" ? parsePlatformSpec(options.platform) : options.platform;
+    options.platform === undefined ? hostPlatform() : typeof options.platform === "string" ? parsePlatform(options.platform) : options.platform;
   const tracker = new ProgressTracker(display, options.onProgress);
   const warnings: string[] = [];
   tracker.phase("resolving");
@@ -382,7 +382,7 @@ async function pull(ref: ImageReference, client: RegistryClient, options: PullIm
     ...(typeof config.variant === "string" && config.variant !== "" ? { variant: config.variant } : selectedPlatform?.variant !== undefined ? { variant: selectedPlatform.variant } : {}),
   };
   if (indexes.length === 0 && platformRank(wanted, platform) === undefined) {
-    const message = `the image's platform (${formatPlatformSpec(platform)}) does not match the ${explicitPlatform ? "requested" : "detected host"} platform (${formatPlatformSpec(wanted)})`;
+    const message = `the image's platform (${formatPlatform(platform)}) does not match the ${explicitPlatform ? "requested" : "detected host"} platform (${formatPlatform(wanted)})`;
     if (explicitPlatform) throw invalidManifest(display, message);
     warnings.push(message);
   }

@@ -1,54 +1,6 @@
-import { BuildError } from "../diagnostics/build-error.js";
 
-/** A platform in OCI terms: `linux/amd64`, `linux/arm/v7`. */
-export interface PlatformSpec {
-  /** Operating system. */
-  readonly os: string;
-  /** Architecture in GOARCH terms. */
-  readonly architecture: string;
-  /** CPU variant (arm). */
-  readonly variant?: string;
-}
-
-const NODE_TO_GOARCH: Readonly<Record<string, string>> = {
-  x64: "amd64",
-  arm64: "arm64",
-  arm: "arm",
-  ia32: "386",
-  ppc64: "ppc64le",
-  s390x: "s390x",
-  riscv64: "riscv64",
-  loong64: "loong64",
-};
-
-/** The platform of the machine tsbuild runs on (always linux for builds). */
-export function hostPlatform(arch: string = process.arch): PlatformSpec {
-  const architecture = NODE_TO_GOARCH[arch] ?? arch;
-  return architecture === "arm" ? { os: "linux", architecture, variant: "v7" } : { os: "linux", architecture };
-}
-
-/** `os/arch[/variant]`. */
-export function formatPlatform(p: PlatformSpec): string {
-  return p.variant ? `${p.os}/${p.architecture}/${p.variant}` : `${p.os}/${p.architecture}`;
-}
-
-/**
- * Parses `os/arch[/variant]` (containerd's `platforms.Parse` for the common
- * forms; `arch` alone means linux/arch; `amd64/v1`-style aliases normalised).
- */
-export function parsePlatform(text: string): PlatformSpec {
-  const parts = text.toLowerCase().split("/");
-  if (parts.some((p) => p === "") || parts.length > 3) {
-    throw new BuildError("DF_ARGS", `invalid platform "${text}": expected os/arch[/variant]`, { hint: "for example linux/amd64 or linux/arm64" });
-  }
-  let [os, architecture, variant] = parts.length === 1 ? ["linux", parts[0]!, undefined] : [parts[0]!, parts[1]!, parts[2]];
-  if (architecture === "x86_64" || architecture === "x86-64") architecture = "amd64";
-  if (architecture === "aarch64") architecture = "arm64";
-  if (architecture === "arm64" && variant === "v8") variant = undefined;
-  if (architecture === "amd64" && variant === "v1") variant = undefined;
-  if (architecture === "arm" && variant === undefined) variant = "v7";
-  return variant ? { os, architecture, variant } : { os, architecture };
-}
+export { formatPlatform, hostPlatform, parsePlatform, type PlatformSpec } from "../oci/platform.js";
+import { formatPlatform, type PlatformSpec } from "../oci/platform.js";
 
 /**
  * BuildKit's automatic platform ARGs: defined in the global scope without

@@ -6,10 +6,10 @@
 import { describe, expect, test } from "vitest";
 import {
   compatiblePlatforms,
-  formatPlatformSpec,
+  formatPlatform,
   hostPlatform,
   normalizePlatform,
-  parsePlatformSpec,
+  parsePlatform,
   platformRank,
   selectManifest,
 } from "../../../src/image/platform-select.js";
@@ -40,12 +40,12 @@ describe("normalisation", () => {
     ["arm64", "linux/arm64"],
     ["macos/arm64", "darwin/arm64"],
   ])("%s → %s", (input, expected) => {
-    expect(formatPlatformSpec(parsePlatformSpec(input))).toBe(expected);
+    expect(formatPlatform(parsePlatform(input))).toBe(expected);
   });
 
   test("rejects malformed platforms as usage errors", () => {
     for (const bad of ["", "linux/", "/amd64", "a/b/c/d", "linux/am d64"]) {
-      expect(() => parsePlatformSpec(bad)).toThrow(expect.objectContaining({ code: "CLI_USAGE" }));
+      expect(() => parsePlatform(bad)).toThrow(expect.objectContaining({ code: "CLI_USAGE" }));
     }
   });
 
@@ -59,7 +59,7 @@ describe("normalisation", () => {
 });
 
 describe("compatibility vectors (containerd's platformVector)", () => {
-  const names = (p: string): string[] => compatiblePlatforms(parsePlatformSpec(p)).map(formatPlatformSpec);
+  const names = (p: string): string[] => compatiblePlatforms(parsePlatform(p)).map(formatPlatform);
   test("arm variants run older variants, best first", () => {
     expect(names("linux/arm/v8")).toEqual(["linux/arm/v8", "linux/arm/v7", "linux/arm/v6", "linux/arm/v5"]);
     expect(names("linux/arm/v7")).toEqual(["linux/arm/v7", "linux/arm/v6", "linux/arm/v5"]);
@@ -73,7 +73,7 @@ describe("compatibility vectors (containerd's platformVector)", () => {
     expect(names("linux/amd64")).toEqual(["linux/amd64", "linux/386"]);
   });
   test("ranks", () => {
-    const arm7 = parsePlatformSpec("linux/arm/v7");
+    const arm7 = parsePlatform("linux/arm/v7");
     expect(platformRank(arm7, { os: "linux", architecture: "arm", variant: "v7" })).toBe(0);
     expect(platformRank(arm7, { os: "linux", architecture: "arm", variant: "v6" })).toBe(1);
     expect(platformRank(arm7, { os: "linux", architecture: "arm", variant: "v8" })).toBeUndefined();
@@ -91,22 +91,22 @@ describe("selectManifest", () => {
     entry(6, "unknown", "unknown"),
   ];
   test("exact matches win, variants normalised", () => {
-    expect(selectManifest(index, parsePlatformSpec("linux/amd64"), "x").digest).toBe(index[0]?.digest);
-    expect(selectManifest(index, parsePlatformSpec("linux/arm64"), "x").digest).toBe(index[3]?.digest);
-    expect(selectManifest(index, parsePlatformSpec("linux/arm/v7"), "x").digest).toBe(index[2]?.digest);
-    expect(selectManifest(index, parsePlatformSpec("windows/amd64"), "x").digest).toBe(index[4]?.digest);
+    expect(selectManifest(index, parsePlatform("linux/amd64"), "x").digest).toBe(index[0]?.digest);
+    expect(selectManifest(index, parsePlatform("linux/arm64"), "x").digest).toBe(index[3]?.digest);
+    expect(selectManifest(index, parsePlatform("linux/arm/v7"), "x").digest).toBe(index[2]?.digest);
+    expect(selectManifest(index, parsePlatform("windows/amd64"), "x").digest).toBe(index[4]?.digest);
   });
   test("a newer CPU takes the best older variant", () => {
-    expect(selectManifest(index, parsePlatformSpec("linux/arm/v8"), "x").digest).toBe(index[2]?.digest);
+    expect(selectManifest(index, parsePlatform("linux/arm/v8"), "x").digest).toBe(index[2]?.digest);
     const only6 = [entry(1, "linux", "amd64"), entry(2, "linux", "arm", "v6")];
-    expect(selectManifest(only6, parsePlatformSpec("linux/arm64"), "x").digest).toBe(only6[1]?.digest);
-    expect(selectManifest([entry(7, "linux", "386")], parsePlatformSpec("linux/amd64"), "x").digest).toBe(entry(7, "linux", "386").digest);
+    expect(selectManifest(only6, parsePlatform("linux/arm64"), "x").digest).toBe(only6[1]?.digest);
+    expect(selectManifest([entry(7, "linux", "386")], parsePlatform("linux/amd64"), "x").digest).toBe(entry(7, "linux", "386").digest);
   });
   test("entries without a platform (attestations) are never chosen; no match names what exists", () => {
     const noPlatform: Descriptor = { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: `sha256:${"9".repeat(64)}`, size: 1 };
     const err = (() => {
       try {
-        selectManifest([noPlatform, entry(2, "linux", "s390x")], parsePlatformSpec("linux/amd64"), "reg/x:1");
+        selectManifest([noPlatform, entry(2, "linux", "s390x")], parsePlatform("linux/amd64"), "reg/x:1");
       } catch (e) {
         return e as Error & { code: string; hint?: string };
       }
