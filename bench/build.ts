@@ -21,10 +21,17 @@
  * storage in the temp dir. Peak RSS is tsbuild's (the largest of the runs).
  * MB are 10^6 bytes.
  *
+ * Export throughput (biglayer): the RUN step's time comes from extra cold
+ * builds with `--progress=rawjson` (millisecond step times); it is printed
+ * as layer bytes over the whole step, and over the step minus the same RUN
+ * writing to /dev/null (the commit phase: the file's write into the overlay
+ * and its export), which is the figure the 60 MB/s target is checked on —
+ * the whole step is dominated by busybox `head` producing the data.
+ *
  * This is a script, not library code, so it prints.
  */
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -101,18 +108,65 @@ interface Row {
   readonly times: Map<string, number[]>;
   readonly failed: Set<string>;
   readonly rss: number[];
-  /** biglayer: per tsbuild run, seconds of the step that wrote the layer. */
-  readonly exportStep: number[];
 }
 
-/** Seconds of the step whose line contains `text`, from `--progress=plain` output (`#N [..] RUN ...` ... `#N DONE 4.2s`). */
-function stepSeconds(output: string, text: string): number | undefined {
-  const lines = output.split("\n");
-  const header = lines.find((l) => /^#\d+ \[/.test(l) && l.includes(text));
-  if (!header) return undefined;
-  const n = /^#(\d+) /.exec(header)![1];
-  const done = lines.map((l) => new RegExp(`^#${n} DONE (\\d+(?:\\.\\d+)?)s$`).exec(l)).find((m) => m !== null);
-  return done ? Number(done[1]) : undefined;
+/** Milliseconds of the step whose name contains `text`, from `--progress=rawjson` output (its `step-done` event). */
+function stepMs(output: string, text: string): number | undefined {
+  for (const line of output.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const e = JSON.parse(line) as { type?: string; name?: string; duration?: number };
+      if (e.type === "step-done" && e.name?.includes(text) === true) return e.duration;
+    } catch {
+      // not an event line
+    }
+  }
+  return undefined;
+}
+
+interface ExportFigures {
+  /** Compressed size of the layer the RUN made. */
+  readonly layerBytes: number;
+  /** Median duration of the RUN step that wrote it, in seconds. */
+  readonly stepSeconds: number;
+  /** Median duration of the same RUN writing to /dev/null (no layer), in seconds. */
+  readonly nullSeconds: number;
+}
+
+/**
+ * Export throughput of biglayer: `runs` cold builds of the biglayer RUN and
+ * of the same RUN writing to /dev/null (so no layer), interleaved, each from
+ * an empty store (so both steps include extracting the base), with
+ * `--progress=rawjson` for millisecond step times. The difference of the two
+ * step times is the cost of the 256 MiB file itself: writing it into the
+ * overlay and committing it (diff, tar, gzip, hashes, store, fsync).
+ */
+async function measureExport(tmp: string, w: Workload, base: string, runs: number, verbose: boolean): Promise<ExportFigures> {
+  const nullDir = join(tmp, "w", "biglayer-null");
+  await mkdir(nullDir, { recursive: true });
+  const nullRun = w.exportStep!.replace(">/big", ">/dev/null");
+  await writeFile(join(nullDir, "Dockerfile"), `FROM ${base}\n${nullRun}\n`);
+  const root = join(tmp, "tsbuild-export-root");
+  const env = { ...process.env, TSBUILD_ROOT: root };
+  const big: number[] = [];
+  const none: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    for (const [dir, text, into] of [
+      [nullDir, nullRun, none],
+      [w.dir, w.exportStep!, big],
+    ] as const) {
+      await rm(root, { recursive: true, force: true });
+      const m = await measure(TSBUILD_BIN, ["build", "--progress=rawjson", "-t", "bench/export", dir], { env, tmp });
+      const ms = stepMs(m.output, text);
+      if (m.code !== 0 || ms === undefined) throw new Error(`export measurement build failed:\n${m.output.slice(-3000)}`);
+      into.push(ms / 1000);
+      if (verbose) console.log(`  export run ${r + 1}: ${text}: ${(ms / 1000).toFixed(3)} s`);
+    }
+  }
+  // The last build was the big one: its image's top layer is the one measured.
+  const { layers } = (JSON.parse(await runQuiet(TSBUILD_BIN, ["inspect", "bench/export"], env)) as { manifest: { layers: { size: number }[] } }).manifest;
+  await rm(root, { recursive: true, force: true });
+  return { layerBytes: layers[layers.length - 1]!.size, stepSeconds: median(big), nullSeconds: median(none) };
 }
 
 async function main(): Promise<number> {
@@ -171,7 +225,7 @@ async function main(): Promise<number> {
       const w = workloads.get(name)!;
       for (const mode of modes) {
         if (mode === "incr" && w.incrFile === undefined) continue;
-        const row: Row = { workload: name, mode, times: new Map(), failed: new Set(), rss: [], exportStep: [] };
+        const row: Row = { workload: name, mode, times: new Map(), failed: new Set(), rss: [] };
         for (let r = 0; r < runs; r++) {
           const order = r % 2 === 0 ? builders : [...builders].reverse();
           for (const b of order) {
@@ -192,10 +246,6 @@ async function main(): Promise<number> {
             row.times.get(b.name)!.push(m.seconds);
             if (b.name === "tsbuild") {
               if (m.peakRss !== undefined) row.rss.push(m.peakRss);
-              if (w.exportStep !== undefined && mode === "cold") {
-                const s = stepSeconds(m.output, w.exportStep);
-                if (s !== undefined) row.exportStep.push(s);
-              }
             }
             if (verbose) console.log(`  ${name} ${mode} run ${r + 1} ${b.name}: ${m.seconds.toFixed(3)} s${m.peakRss ? `, peak RSS ${(m.peakRss / 1e6).toFixed(0)} MB` : ""}`);
           }
@@ -205,18 +255,21 @@ async function main(): Promise<number> {
       }
     }
 
-    // Export throughput of the biglayer RUN: the layer's blob size over the step's time.
+    // Export throughput of the biglayer RUN (see measureExport).
     let exportMBps: number | undefined;
-    let layerBytes: number | undefined;
-    const big = rows.find((r) => r.workload === "biglayer" && r.mode === "cold");
-    if (big && big.exportStep.length > 0 && builderNames.includes("tsbuild")) {
-      const inspected = JSON.parse(await runQuiet(TSBUILD_BIN, ["inspect", "bench/biglayer"], { ...process.env, TSBUILD_ROOT: join(tmp, "tsbuild-root") })) as {
-        manifest: { layers: { size: number }[] };
-      };
-      layerBytes = inspected.manifest.layers[inspected.manifest.layers.length - 1]!.size;
-      const step = median(big.exportStep);
-      exportMBps = layerBytes / 1e6 / step;
-      console.log(`\nbiglayer export: layer blob ${(layerBytes / 1e6).toFixed(1)} MB, RUN step ${step.toFixed(1)} s (median, writing the data included) => ${exportMBps.toFixed(1)} MB/s`);
+    let commitMBps: number | undefined;
+    const bigWorkload = workloads.get("biglayer");
+    if (bigWorkload && builderNames.includes("tsbuild")) {
+      const e = await measureExport(tmp, bigWorkload, base, runs, verbose);
+      const mb = e.layerBytes / 1e6;
+      exportMBps = mb / e.stepSeconds;
+      commitMBps = e.stepSeconds > e.nullSeconds ? mb / (e.stepSeconds - e.nullSeconds) : undefined;
+      console.log(
+        `\nbiglayer export (medians of ${runs} cold builds): layer blob ${mb.toFixed(1)} MB; RUN step ${e.stepSeconds.toFixed(3)} s, ` +
+          `the same RUN writing to /dev/null ${e.nullSeconds.toFixed(3)} s\n` +
+          `  layer bytes / RUN step time:                 ${fmt(exportMBps, 1)} MB/s (includes busybox head generating the data)\n` +
+          `  layer bytes / (RUN step - /dev/null RUN):    ${fmt(commitMBps, 1)} MB/s (writing the file into the overlay and committing it)`,
+      );
     }
 
     console.log("\nTargets:");
@@ -241,7 +294,8 @@ async function main(): Promise<number> {
       const ratio = t !== undefined && o !== undefined ? t / o : undefined;
       check(`${row.workload} ${row.mode} <= ${TARGETS.ratio}x ${other?.name ?? "buildah"}`, ratio, (v) => v <= TARGETS.ratio, `ratio ${fmt(ratio, 2)}`);
     }
-    check(`biglayer export >= ${TARGETS.exportMBps} MB/s`, exportMBps, (v) => v >= TARGETS.exportMBps, `${fmt(exportMBps, 1)} MB/s`);
+    check(`biglayer export (commit phase) >= ${TARGETS.exportMBps} MB/s`, commitMBps, (v) => v >= TARGETS.exportMBps, `${fmt(commitMBps, 1)} MB/s`);
+    check(`biglayer export (whole RUN step) >= ${TARGETS.exportMBps} MB/s`, exportMBps, (v) => v >= TARGETS.exportMBps, `${fmt(exportMBps, 1)} MB/s`);
     for (const row of rows) {
       const peak = row.rss.length ? Math.max(...row.rss) : undefined;
       check(`${row.workload} ${row.mode} peak RSS < ${TARGETS.rssBytes / 1e6} MB`, peak, (v) => v < TARGETS.rssBytes, `${fmt(peak === undefined ? undefined : peak / 1e6, 0)} MB`);
