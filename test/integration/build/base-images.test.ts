@@ -4,21 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import tar from "tar-stream";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { buildBusyboxImage, hostGoArch, type TestImage } from "../../helpers/busybox-image.js";
-import { startRegistry, type TestRegistry } from "../../helpers/registry.js";
+import { describe, expect, test } from "vitest";
+import { useBusyboxRegistry } from "../../helpers/busybox-registry.js";
+import { hostGoArch, type TestImage } from "../../helpers/busybox-image.js";
 import { skopeoPush } from "../../helpers/skopeo.js";
 import { makeContext, runTsbuild, stepsBy } from "../../helpers/tsbuild-process.js";
 
-let registry: TestRegistry;
-let base: string;
-
-beforeAll(async () => {
-  registry = await startRegistry();
-  await skopeoPush(await buildBusyboxImage(), { host: registry.host, repository: "busybox", tag: "test" });
-  base = `${registry.host}/busybox:test`;
-});
-afterAll(() => registry?.stop());
+const fixture = useBusyboxRegistry();
 
 const sha = (b: Buffer): string => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
@@ -26,8 +18,8 @@ const sha = (b: Buffer): string => `sha256:${createHash("sha256").update(b).dige
 async function imageWithEntries(entries: { name: string; type?: "file" | "symlink"; linkname?: string; content?: string }[]): Promise<TestImage> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on("data", (c: Buffer) => chunks.push(c));
-  const done = new Promise((r) => pack.on("end", r));
+  pack.on("data", (c: unknown) => chunks.push(c as Buffer));
+  const done = new Promise<void>((r) => pack.on("end", () => r()));
   for (const e of entries) {
     if (e.type === "symlink") pack.entry({ name: e.name, type: "symlink", linkname: e.linkname! });
     else pack.entry({ name: e.name, mode: 0o644 }, e.content ?? "x");
@@ -59,7 +51,7 @@ describe("base images", () => {
   test("ONBUILD triggers of a base image run first in the child, and the child does not pass them on", async () => {
     const root = mkdtempSync(join(tmpdir(), "tsb-root-"));
     const env = { TSBUILD_ROOT: root };
-    const parent = makeContext({ Dockerfile: `FROM ${base}\nONBUILD COPY marker.txt /from-child-context\nONBUILD RUN echo trigger ran > /trigger\n` });
+    const parent = makeContext({ Dockerfile: `FROM ${fixture.base}\nONBUILD COPY marker.txt /from-child-context\nONBUILD RUN echo trigger ran > /trigger\n` });
     expect((await runTsbuild(["build", "-t", "parent:1", "."], { cwd: parent, env })).code).toBe(0);
     const child = makeContext({ Dockerfile: "FROM parent:1\nRUN cat /trigger /from-child-context > /both\n", "marker.txt": "child context\n" });
     const r = await runTsbuild(["build", "--progress=rawjson", "-t", "child:1", "-o", "type=local,dest=out", "."], { cwd: child, env });
@@ -82,8 +74,8 @@ describe("base images", () => {
   ])("a malicious base layer (%s) is refused, and nothing is written outside the store", async (_what, entries, outside) => {
     const image = await imageWithEntries(entries);
     const repo = `evil${Math.random().toString(36).slice(2, 8)}`;
-    await skopeoPush(image, { host: registry.host, repository: repo, tag: "1" });
-    const ctx = makeContext({ Dockerfile: `FROM ${registry.host}/${repo}:1\nRUN true\n` });
+    await skopeoPush(image, { host: fixture.registry.host, repository: repo, tag: "1" });
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.registry.host}/${repo}:1\nRUN true\n` });
     const r = await runTsbuild(["build", "."], { cwd: ctx, env: { TSBUILD_ROOT: mkdtempSync(join(tmpdir(), "tsb-root-")) } });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/layer entry .*(escape|outside|symlink|\.\.)/i);

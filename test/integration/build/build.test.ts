@@ -2,22 +2,13 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { buildBusyboxImage } from "../../helpers/busybox-image.js";
-import { startRegistry, type TestRegistry } from "../../helpers/registry.js";
-import { skopeoInspect, skopeoPush } from "../../helpers/skopeo.js";
+import { describe, expect, test } from "vitest";
+import { useBusyboxRegistry } from "../../helpers/busybox-registry.js";
+import { skopeoInspect } from "../../helpers/skopeo.js";
 import { runImage } from "../../helpers/run-image.js";
 import { collect, makeContext, runTsbuild, spawnTsbuild, stepsBy, writeContext } from "../../helpers/tsbuild-process.js";
 
-let registry: TestRegistry;
-let base: string;
-
-beforeAll(async () => {
-  registry = await startRegistry();
-  await skopeoPush(await buildBusyboxImage(), { host: registry.host, repository: "busybox", tag: "test" });
-  base = `${registry.host}/busybox:test`;
-});
-afterAll(() => registry?.stop());
+const fixture = useBusyboxRegistry();
 
 /** A fresh store per test, so each starts with an empty cache. */
 function freshRoot(): string {
@@ -32,11 +23,11 @@ describe("tsbuild build", () => {
   test("builds a multi-stage image with RUN and COPY whose files, env, user, workdir and entrypoint behave as written", async () => {
     const ctx = makeContext({
       Dockerfile: [
-        `FROM ${base} AS build`,
+        `FROM ${fixture.base} AS build`,
         "WORKDIR /src",
         "COPY hello.txt ./",
         'RUN echo "built from $(cat hello.txt)" > out.txt',
-        `FROM ${base}`,
+        `FROM ${fixture.base}`,
         "ENV GREETING=hi",
         "COPY --from=build /src/out.txt /app/out.txt",
         "WORKDIR /app",
@@ -64,7 +55,7 @@ describe("tsbuild build", () => {
   });
 
   test("an unchanged rebuild runs no step and gives the same image", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN echo one > /one\nCOPY a.txt /a.txt\nRUN cat /a.txt\n`, "a.txt": "a\n" });
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nRUN echo one > /one\nCOPY a.txt /a.txt\nRUN cat /a.txt\n`, "a.txt": "a\n" });
     const root = freshRoot();
     const first = await build(ctx, root, ["-t", "rebuild:1", "--iidfile", "iid1"]);
     expect(first.code).toBe(0);
@@ -83,7 +74,7 @@ describe("tsbuild build", () => {
 
   test("a changed file reruns only the COPY that selects it and what follows; comments and ignored files rerun nothing", async () => {
     const ctx = makeContext({
-      Dockerfile: [`FROM ${base} AS a`, "COPY one.txt /one", "RUN cat /one", `FROM ${base}`, "RUN echo independent", "COPY two.txt /two", "RUN cat /two", "COPY --from=a /one /from-a", ""].join("\n"),
+      Dockerfile: [`FROM ${fixture.base} AS a`, "COPY one.txt /one", "RUN cat /one", `FROM ${fixture.base}`, "RUN echo independent", "COPY two.txt /two", "RUN cat /two", "COPY --from=a /one /from-a", ""].join("\n"),
       "one.txt": "1\n",
       "two.txt": "2\n",
       "ignored.log": "x\n",
@@ -104,7 +95,7 @@ describe("tsbuild build", () => {
   });
 
   test("a failing RUN reports its exit code, the Dockerfile location and its last output lines", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN echo fine\nRUN echo about to fail && \\\n  exit 3\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nRUN echo fine\nRUN echo about to fail && \\\n  exit 3\n` });
     const r = await build(ctx, freshRoot());
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("Dockerfile:3:1");
@@ -116,7 +107,7 @@ describe("tsbuild build", () => {
 
   test("independent stages run in parallel", async () => {
     const ctx = makeContext({
-      Dockerfile: [`FROM ${base} AS a`, "RUN sleep 1 && echo a > /a", `FROM ${base} AS b`, "RUN sleep 1 && echo b > /b", `FROM ${base}`, "COPY --from=a /a /a", "COPY --from=b /b /b", ""].join("\n"),
+      Dockerfile: [`FROM ${fixture.base} AS a`, "RUN sleep 1 && echo a > /a", `FROM ${fixture.base} AS b`, "RUN sleep 1 && echo b > /b", `FROM ${fixture.base}`, "COPY --from=a /a /a", "COPY --from=b /b /b", ""].join("\n"),
     });
     const r = await build(ctx, freshRoot());
     expect(r.code).toBe(0);
@@ -132,7 +123,7 @@ describe("tsbuild build", () => {
     writeFileSync(marker, "host secret");
     const ctx = makeContext({
       Dockerfile: [
-        `FROM ${base}`,
+        `FROM ${fixture.base}`,
         `RUN ls /proc | grep -c '^[0-9]' > /pids; test ! -e ${marker}; ps -o pid,comm > /ps`,
         "RUN --network=none cat /proc/net/route | wc -l > /routes; ls /sys/class/net > /ifaces",
         'CMD ["sh"]',
@@ -148,7 +139,7 @@ describe("tsbuild build", () => {
   });
 
   test("SOURCE_DATE_EPOCH gives the same image digest from the same inputs", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN echo x > /x && mkdir /d && touch /d/f\nCOPY a.txt /\n`, "a.txt": "a\n" });
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nRUN echo x > /x && mkdir /d && touch /d/f\nCOPY a.txt /\n`, "a.txt": "a\n" });
     const env = { SOURCE_DATE_EPOCH: "1700000000" };
     const a = await build(ctx, freshRoot(), ["--metadata-file", "m1.json"], env);
     const b = await build(ctx, freshRoot(), ["--metadata-file", "m2.json"], env);
@@ -159,11 +150,11 @@ describe("tsbuild build", () => {
   });
 
   test("--push sends the image to the registry, readable by skopeo", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN echo pushed > /p\n` });
-    const name = `${registry.host}/built/app:v1`;
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nRUN echo pushed > /p\n` });
+    const name = `${fixture.registry.host}/built/app:v1`;
     const r = await build(ctx, freshRoot(), ["-t", name, "--push", "--metadata-file", "m.json"]);
     expect(r.code).toBe(0);
-    const inspected = await skopeoInspect({ host: registry.host, repository: "built/app", tag: "v1" });
+    const inspected = await skopeoInspect({ host: fixture.registry.host, repository: "built/app", tag: "v1" });
     expect(inspected.Digest).toBe(JSON.parse(readFileSync(join(ctx, "m.json"), "utf8"))["containerimage.digest"]);
   });
 });
@@ -171,7 +162,7 @@ describe("tsbuild build", () => {
 describe("interrupted builds", () => {
   test("kill -9 in the middle of a multi-stage build: the rerun reuses every finished step, and nothing is left mounted or running", async () => {
     const ctx = makeContext({
-      Dockerfile: [`FROM ${base} AS quick`, "RUN echo quick > /q", `FROM ${base} AS slow`, "RUN echo step-one > /s1", "RUN echo waiting && sleep 3", `FROM ${base}`, "COPY --from=quick /q /q", "COPY --from=slow /s1 /s1", ""].join("\n"),
+      Dockerfile: [`FROM ${fixture.base} AS quick`, "RUN echo quick > /q", `FROM ${fixture.base} AS slow`, "RUN echo step-one > /s1", "RUN echo waiting && sleep 3", `FROM ${fixture.base}`, "COPY --from=quick /q /q", "COPY --from=slow /s1 /s1", ""].join("\n"),
     });
     const root = freshRoot();
     const child = spawnTsbuild(["build", "--progress=rawjson", "."], { cwd: ctx, env: { TSBUILD_ROOT: root } });
@@ -197,7 +188,7 @@ describe("interrupted builds", () => {
   }, 120_000);
 
   test("SIGINT stops running steps, records nothing for them, and leaves no container", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN echo started && sleep 30\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nRUN echo started && sleep 30\n` });
     const root = freshRoot();
     const child = spawnTsbuild(["build", "--progress=rawjson", "."], { cwd: ctx, env: { TSBUILD_ROOT: root } });
     const run = collect(child, (e) => {

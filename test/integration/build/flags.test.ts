@@ -1,20 +1,11 @@
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { buildBusyboxImage } from "../../helpers/busybox-image.js";
-import { startRegistry, type TestRegistry } from "../../helpers/registry.js";
-import { skopeoPush } from "../../helpers/skopeo.js";
+import { describe, expect, test } from "vitest";
+import { useBusyboxRegistry } from "../../helpers/busybox-registry.js";
 import { makeContext, runTsbuild, stepsBy } from "../../helpers/tsbuild-process.js";
 
-let registry: TestRegistry;
-let base: string;
-beforeAll(async () => {
-  registry = await startRegistry();
-  await skopeoPush(await buildBusyboxImage(), { host: registry.host, repository: "busybox", tag: "test" });
-  base = `${registry.host}/busybox:test`;
-});
-afterAll(() => registry?.stop());
+const fixture = useBusyboxRegistry();
 
 const freshRoot = (): string => mkdtempSync(join(tmpdir(), "tsb-root-"));
 const build = (ctx: string, root: string, extra: string[] = []) =>
@@ -24,7 +15,7 @@ const inspect = async (ctx: string, root: string, name: string) =>
 
 describe("build flags", () => {
   test("--no-cache runs every step; --no-cache-filter only the named stage's", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base} AS one\nRUN echo 1 > /1\nFROM ${base}\nRUN echo 2 > /2\nCOPY --from=one /1 /1\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base} AS one\nRUN echo 1 > /1\nFROM ${fixture.base}\nRUN echo 2 > /2\nCOPY --from=one /1 /1\n` });
     const root = freshRoot();
     expect((await build(ctx, root)).code).toBe(0);
     const all = await build(ctx, root, ["--no-cache"]);
@@ -38,7 +29,7 @@ describe("build flags", () => {
   test("--label adds labels over the Dockerfile's; RUN heredocs run as BuildKit passes them", async () => {
     const ctx = makeContext({
       Dockerfile: [
-        `FROM ${base}`,
+        `FROM ${fixture.base}`,
         "LABEL a=from-dockerfile b=kept",
         "RUN <<EOF",
         "echo plain heredoc > /plain",
@@ -67,7 +58,7 @@ describe("build flags", () => {
   });
 
   test("--network none applies to every RUN that does not choose", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN ls /sys/class/net > /ifaces\nRUN --network=host ls /sys/class/net > /host-ifaces\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nRUN ls /sys/class/net > /ifaces\nRUN --network=host ls /sys/class/net > /host-ifaces\n` });
     const r = await build(ctx, freshRoot(), ["--network", "none", "-o", "type=local,dest=out"]);
     expect(r.code).toBe(0);
     expect(readFileSync(join(ctx, "out/ifaces"), "utf8").trim()).toBe("lo");
@@ -80,14 +71,14 @@ describe("build flags", () => {
     const wrapper = join(dir, "my-runtime");
     writeFileSync(wrapper, `#!/bin/sh\necho "$@" >> ${log}\nexec runc "$@"\n`);
     chmodSync(wrapper, 0o755);
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nRUN echo via wrapper\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nRUN echo via wrapper\n` });
     const r = await build(ctx, freshRoot(), ["--runtime", wrapper]);
     expect(r.code).toBe(0);
     expect(readFileSync(log, "utf8")).toMatch(/\brun\b.*--bundle/);
   });
 
   test("--target builds only the stages the target needs", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base} AS broken\nRUN exit 1\nFROM ${base} AS wanted\nRUN echo ok\nFROM broken\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base} AS broken\nRUN exit 1\nFROM ${fixture.base} AS wanted\nRUN echo ok\nFROM broken\n` });
     const r = await build(ctx, freshRoot(), ["--target", "wanted"]);
     expect(r.code).toBe(0);
     expect(stepsBy(r.events).ran.map((n) => n.split("] ")[1])).toEqual(["RUN echo ok"]);
@@ -95,7 +86,7 @@ describe("build flags", () => {
 
   test("COPY --from keeps the source's owners; files from the context become root's (BuildKit testCopyChownExistingDir)", async () => {
     const ctx = makeContext({
-      Dockerfile: `FROM ${base} AS src\nRUN echo x > /owned && chown 1000:1000 /owned\nFROM ${base}\nCOPY --from=src /owned /owned\nCOPY ctx.txt /ctx.txt\nRUN stat -c '%u:%g' /owned /ctx.txt > /owners\n`,
+      Dockerfile: `FROM ${fixture.base} AS src\nRUN echo x > /owned && chown 1000:1000 /owned\nFROM ${fixture.base}\nCOPY --from=src /owned /owned\nCOPY ctx.txt /ctx.txt\nRUN stat -c '%u:%g' /owned /ctx.txt > /owners\n`,
       "ctx.txt": "c\n",
     });
     const r = await build(ctx, freshRoot(), ["-o", "type=local,dest=out"]);
@@ -104,7 +95,7 @@ describe("build flags", () => {
   });
 
   test("a COPY source that does not exist is an error naming the path and the line", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\nCOPY missing.txt /x\n`, "present.txt": "" });
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nCOPY missing.txt /x\n`, "present.txt": "" });
     const r = await build(ctx, freshRoot());
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("Dockerfile:2:1");
@@ -113,7 +104,7 @@ describe("build flags", () => {
   });
 
   test("--platform other than this machine's is rejected clearly", async () => {
-    const ctx = makeContext({ Dockerfile: `FROM ${base}\n` });
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\n` });
     const r = await build(ctx, freshRoot(), ["--platform", "linux/s390x"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("building for linux/s390x is not supported yet");
