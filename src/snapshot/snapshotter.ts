@@ -1,8 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import { BuildError } from "../diagnostics/build-error.js";
 import type { Digest } from "../oci/digest.js";
 import type { LayerEntry } from "../oci/layer/entry.js";
 import type { FsContentStore } from "../store/fs-content-store.js";
@@ -132,7 +130,7 @@ export class Snapshotter {
       }
       const entries = await pruneUnchangedDirs(await diffUpperDir(upper, options.signal ? { signal: options.signal } : {}), topFirst);
       if (entries.length === 0) return null;
-      const layer = await this.storeLayer(entries, options);
+      const layer = await this.storeLayer(entries, join(work, "layer"), options);
       await mkdir(this.snapshots, { recursive: true });
       await publish(upper, this.snapshotDir(layer.diffId));
       return layer;
@@ -181,24 +179,19 @@ export class Snapshotter {
     return topFirst;
   }
 
-  /** Writes entries as a gzip layer straight into the content store (one pass, no temporary copy). */
-  private async storeLayer(entries: readonly LayerEntry[], options: MutableOptions): Promise<CommittedLayer> {
+  /**
+   * Writes entries as a gzip layer into `file` (in the step's work dir, on
+   * the store's filesystem: the writer fsyncs it), then moves it into the
+   * content store under the digest the writer computed in its single pass,
+   * so the bytes are not hashed a third time on the way in.
+   */
+  private async storeLayer(entries: readonly LayerEntry[], file: string, options: MutableOptions): Promise<CommittedLayer> {
     const { writeLayer } = await import("../oci/layer/writer.js");
-    const pipe = new PassThrough({ highWaterMark: 1 << 20 });
-    const writing = writeLayer({ entries }, pipe, {
+    const result = await writeLayer({ entries }, file, {
       ...(options.sourceDateEpoch !== undefined ? { sourceDateEpoch: options.sourceDateEpoch } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    const storing = this.content.writeBlob(pipe, undefined, options.signal ? { signal: options.signal } : {});
-    // If either side fails, end the other instead of leaving it waiting on the pipe.
-    const fail = (err: unknown): never => {
-      pipe.destroy(err instanceof Error ? err : new Error(String(err)));
-      throw err;
-    };
-    const [result, stored] = await Promise.all([writing.catch(fail), storing.catch(fail)]);
-    if (result.digest !== stored.digest) {
-      throw new BuildError("INTERNAL", `layer digest ${result.digest} differs from the stored blob's ${stored.digest}`);
-    }
+    await this.content.adoptFile(file, result.digest, result.size, options.signal ? { signal: options.signal } : {});
     return { mediaType: result.mediaType, digest: result.digest, size: result.size, diffId: result.diffId };
   }
 

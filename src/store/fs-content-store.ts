@@ -24,7 +24,7 @@
  * store. Reads verify content (see {@link FsContentStore.openBlob}).
  */
 import { createHash } from "node:crypto";
-import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
+import { chmod, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { pipeline, type Readable } from "node:stream";
 import { BuildError } from "../diagnostics/build-error.js";
 import { digestOf, parseDigest, type Digest } from "../oci/digest.js";
@@ -152,6 +152,37 @@ export class FsContentStore implements ContentStore {
       this.#check(digest, size, expected);
       return { digest, size };
     }, signal, what);
+  }
+
+  /**
+   * Moves a finished file into the store as blob `digest`, for a producer
+   * that hashed the bytes itself as it wrote them (the layer writer hashes
+   * what it emits), so the store does not read them a second time. The file
+   * must be complete and already fsync'ed, on the store's filesystem (under
+   * its root, e.g. in `tmp/`); its size is checked, its digest is the
+   * caller's word. Then as for {@link writeBlob}: made read-only, renamed to
+   * its final name, directory fsync'ed; if the blob is already there, the
+   * existing file is kept. Either way, and on failure, `path` is gone
+   * afterwards.
+   */
+  async adoptFile(path: string, digest: Digest, size: number, options: StoreCallOptions = {}): Promise<WrittenBlob> {
+    const what = `storing blob ${digest}`;
+    parseDigest(digest);
+    let published = false;
+    try {
+      throwIfAborted(options.signal, what);
+      const st = await stat(path);
+      if (!st.isFile() || st.size !== size) throw mismatch(`file for blob ${digest} has ${st.size} bytes, expected ${size}`);
+      const final = blobFile(this.layout.blobsDir, digest);
+      if (await exists(final)) return { digest, size, created: false };
+      await chmod(path, BLOB_MODE);
+      await rename(path, final);
+      published = true;
+      await fsyncDirectory(this.layout.blobsDir);
+      return { digest, size, created: true };
+    } finally {
+      if (!published) await unlinkQuietly(path);
+    }
   }
 
   /** DIGEST_MISMATCH unless `digest`/`size` are what `expected` says. */
