@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -92,6 +93,17 @@ describe("build flags", () => {
     const r = await build(ctx, freshRoot(), ["-o", "type=local,dest=out"]);
     expect(r.code).toBe(0);
     expect(readFileSync(join(ctx, "out/owners"), "utf8")).toBe("1000:1000\n0:0\n");
+  });
+
+  test("--output type=docker (read by skopeo) and type=tar (the filesystem)", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nRUN echo out > /made-here\n` });
+    const r = await build(ctx, freshRoot(), ["-t", "outs:1", "-o", "type=docker,dest=d.tar", "-o", "type=tar,dest=fs.tar"]);
+    expect(r.code).toBe(0);
+    const inspected = JSON.parse(execFileSync("skopeo", ["inspect", `docker-archive:${join(ctx, "d.tar")}`], { encoding: "utf8" }));
+    expect(inspected.Layers).toHaveLength(2);
+    const listing = execFileSync("tar", ["-tf", join(ctx, "fs.tar")], { encoding: "utf8" }).split("\n");
+    expect(listing).toContain("made-here");
+    expect(listing).toContain("bin/busybox");
   });
 
   test("a COPY source that does not exist is an error naming the path and the line", async () => {
