@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { FsCacheIndex, MemoryCacheIndex } from "../cache/cache-index.js";
-import { checkDockerfile } from "../check/check.js";
+import { checkDockerfile, checkTyped } from "../check/check.js";
 import { FrontendError } from "../check/frontend-error.js";
 import { FileHashCache } from "../copy/file-hash-cache.js";
 import { IgnoreMatcher, loadDockerignore } from "../context/dockerignore.js";
@@ -143,7 +143,9 @@ export async function build(options: BuildOptions, reporter: BuildReporter = sil
     ...(signal ? { signal } : {}),
   });
   // Second pass with the base images' ENV known: expansions and checks now see it.
-  const checked = checkDockerfile(options.dockerfile, { ...checkOptions, imageEnv: (ref) => images.get(ref)?.config.config?.Env ?? [],
+  const checked = checkTyped(first, {
+    ...checkOptions,
+    imageEnv: (ref) => images.get(ref)?.config.config?.Env ?? [],
     imageOnBuild: (ref) => images.get(ref)?.config.config?.OnBuild ?? undefined,
   });
   failOnErrors(options.dockerfile, checked.diagnostics);

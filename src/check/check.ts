@@ -21,12 +21,18 @@ export interface CheckOptions extends ResolveOptions {
   readonly ignored?: (path: string) => boolean;
 }
 
-/** Everything the frontend learned about a Dockerfile. */
-export interface CheckResult {
+/** A Dockerfile parsed and typed: what does not depend on build args, target or base images. */
+export interface TypedDockerfile {
   /** The line AST. */
   readonly ast: DockerfileAst;
+  /** Syntax errors and warnings of the parse. */
+  readonly syntaxDiagnostics: readonly Diagnostic[];
   /** Typed instructions in stages. */
   readonly parsed: ParsedDockerfile;
+}
+
+/** Everything the frontend learned about a Dockerfile. */
+export interface CheckResult extends TypedDockerfile {
   /** Stages resolved for the given build args and target. */
   readonly resolved: ResolvedDockerfile;
   /** Every error and warning, in line order. */
@@ -40,10 +46,19 @@ export interface CheckResult {
  * arg, which takes precedence as in BuildKit). Reads no files.
  */
 export function checkDockerfile(source: SourceFile, options: CheckOptions = {}): CheckResult {
-  const { ast, diagnostics: syntax } = parseDockerfile(source);
-  const parsed = parseInstructions(ast);
+  const { ast, diagnostics: syntaxDiagnostics } = parseDockerfile(source);
+  return checkTyped({ ast, syntaxDiagnostics, parsed: parseInstructions(ast) }, options);
+}
+
+/**
+ * The resolution and checks of {@link checkDockerfile} on an already typed
+ * Dockerfile: a build runs them again once its base images (and their ENV
+ * and ONBUILD triggers) are known, without parsing the file again.
+ */
+export function checkTyped(typed: TypedDockerfile, options: CheckOptions = {}): CheckResult {
+  const { ast, parsed } = typed;
   const resolved = resolveDockerfile(parsed, options);
-  const diagnostics: Diagnostic[] = [...syntax, ...parsed.diagnostics, ...resolved.diagnostics];
+  const diagnostics: Diagnostic[] = [...typed.syntaxDiagnostics, ...parsed.diagnostics, ...resolved.diagnostics];
 
   const directive = ast.directives.find((d) => d.name === "check");
   const config = parseCheckConfig(options.buildArgs?.["BUILDKIT_DOCKERFILE_CHECK"] ?? directive?.value);
@@ -76,7 +91,7 @@ export function checkDockerfile(source: SourceFile, options: CheckOptions = {}):
     });
   }
   diagnostics.sort((a, b) => (a.range?.start.line ?? Infinity) - (b.range?.start.line ?? Infinity) || (a.range?.start.column ?? 0) - (b.range?.start.column ?? 0));
-  return { ast, parsed, resolved, diagnostics };
+  return { ast, syntaxDiagnostics: typed.syntaxDiagnostics, parsed, resolved, diagnostics };
 }
 
 /** Global ARG defaults without --build-arg overrides (what InvalidDefaultArgInFrom judges). */
