@@ -126,7 +126,16 @@ export function planOverlayMount(options: Omit<OverlayMountOptions, "signal" | "
   const cwd = commonAncestor(all.map((p) => resolve(p)));
   const rel = (p: string): string => relative(cwd, resolve(p)) || ".";
   const parts = [`lowerdir=${lowerdirs.map(rel).join(":")}`];
-  if (upperdir !== undefined && workdir !== undefined) parts.push(`upperdir=${rel(upperdir)}`, `workdir=${rel(workdir)}`);
+  if (upperdir !== undefined && workdir !== undefined) {
+    // `volatile`: without it, unmounting a writable overlay syncs the whole
+    // host filesystem (15-330 ms per step here, 0.3 s after a 256 MiB RUN).
+    // Safe for a build step: the mount is used once; its result only counts
+    // once the layer blob is written and fsynced into the store and the
+    // step recorded, and a snapshot directory is a re-creatable copy of
+    // that blob. A process kill loses nothing; only a power loss could
+    // leave an unsynced snapshot (as with Docker's own overlay2 diffs).
+    parts.push(`upperdir=${rel(upperdir)}`, `workdir=${rel(workdir)}`, "volatile");
+  }
   parts.push(...OVERLAY_OPTIONS);
   const optionString = parts.join(",");
   if (Buffer.byteLength(optionString) > MAX_OPTIONS_LENGTH) {

@@ -11,7 +11,7 @@ describe("planOverlayMount", () => {
     });
     expect(plan).toEqual({
       cwd: "/var/lib/t/snap",
-      options: "lowerdir=3/fs:2/fs:1/fs,upperdir=4/fs,workdir=4/work,index=off,redirect_dir=off,metacopy=off",
+      options: "lowerdir=3/fs:2/fs:1/fs,upperdir=4/fs,workdir=4/work,volatile,index=off,redirect_dir=off,metacopy=off",
     });
   });
 
