@@ -24,7 +24,8 @@
  * line is its token, an instruction is the array of its tokens in source
  * order, which is all `src/syntax/` needs (no tree to walk or sort).
  */
-import { EmbeddedActionsParser, type IToken } from "chevrotain";
+import type { IToken } from "chevrotain";
+import { EmbeddedActionsParser } from "./chevrotain.js";
 import { lineTokens, type EscapeChar, type LineTokens } from "./tokens.js";
 
 /**

@@ -23,7 +23,8 @@
  *
  * Imports nothing from `src/`.
  */
-import { createToken, Lexer, type CustomPatternMatcherReturn, type IToken, type TokenType } from "chevrotain";
+import type { CustomPatternMatcherReturn, IToken, Lexer as ChevrotainLexer, TokenType } from "chevrotain";
+import { createToken, Lexer } from "./chevrotain.js";
 
 /** The escape characters BuildKit allows. */
 export type EscapeChar = "\\" | "`";
@@ -50,7 +51,7 @@ export interface LineTokens {
   /** All token types, in matching priority order. */
   readonly all: readonly TokenType[];
   /** The chevrotain lexer over {@link all}. */
-  readonly lexer: Lexer;
+  readonly lexer: ChevrotainLexer;
   /**
    * Lexes `text` into exactly the tokens {@link lexer} produces (same types,
    * images, offsets, lines and columns), in a direct loop over the same

@@ -1,12 +1,5 @@
-import { register } from "node:module";
 import type { CliIo } from "./command.js";
-
-// Before anything imports chevrotain: load its one-file bundle (see
-// module-hooks.ts). The hook costs a loader thread, so commands that never
-// parse a Dockerfile go without it.
-const NO_DOCKERFILE = new Set(["pull", "push", "login", "logout", "images", "tag", "rmi", "inspect", "save", "load", "-v", "--version", "version"]);
-if (!NO_DOCKERFILE.has(process.argv[2] ?? "")) register(new URL("./module-hooks.js", import.meta.url));
-const { main } = await import("./main.js");
+import { main } from "./main.js";
 
 /**
  * The process entry: wires stdin/stdout/signals into {@link CliIo} and sets
