@@ -37,7 +37,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { pushBusybox } from "./lib/build-busybox.js";
 import { measure, median, runQuiet, type Measured } from "./lib/build-measure.js";
-import { startBuildBenchRegistry, type BuildBenchRegistry } from "./lib/build-registry.js";
+import { startBenchRegistry, type BenchRegistry } from "./lib/registry.js";
 import { touchIncr, WORKLOAD_NAMES, writeWorkload, type Workload } from "./lib/build-workloads.js";
 
 type Mode = "cold" | "noop" | "incr";
@@ -204,10 +204,10 @@ async function main(): Promise<number> {
   }
 
   const tmp = await mkdtemp(join(tmpdir(), "tsbuild-bench-build-"));
-  let registry: BuildBenchRegistry | undefined;
+  let registry: BenchRegistry | undefined;
   const builders: Builder[] = [];
   try {
-    registry = await startBuildBenchRegistry(join(tmp, "registry"));
+    registry = await startBenchRegistry(join(tmp, "registry"));
     await pushBusybox(registry.host, "busybox", "bench", tmp);
     const base = `${registry.host}/busybox:bench`;
     const workloads = new Map<WorkloadName, Workload>();
