@@ -29,7 +29,7 @@
  */
 import { BuildError, isBuildError } from "../diagnostics/build-error.js";
 import { digestOf, type Digest } from "../oci/digest.js";
-import { isIndexType, isManifestType, MediaType } from "../oci/media-types.js";
+import { isForeignLayer, isIndexType, isManifestType, MediaType } from "../oci/media-types.js";
 import type { Descriptor, ImageConfig, ImageManifest, Platform } from "../oci/types.js";
 import { repositoryOf, withDigest, type ImageReference } from "../registry/reference.js";
 import type { ImageRecord } from "../store/image-record.js";
@@ -85,9 +85,6 @@ function unnamed(digest: Digest): BuildError {
   });
 }
 
-function isForeignLayer(mediaType: string): boolean {
-  return mediaType === MediaType.DockerForeignLayer || mediaType.includes(".nondistributable.");
-}
 
 function platformOf(config: ImageConfig): Platform {
   return config.variant === undefined || config.variant === ""

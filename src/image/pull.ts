@@ -18,7 +18,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { BuildError } from "../diagnostics/build-error.js";
 import { isDigest, parseDigest, type Digest } from "../oci/digest.js";
-import { isIndexType, isManifestType, MediaType } from "../oci/media-types.js";
+import { isForeignLayer, isIndexType, isManifestType, MediaType } from "../oci/media-types.js";
 import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform } from "../oci/types.js";
 import { RegistryClient, type RegistryClientOptions } from "../registry/client.js";
 import { runBounded } from "../registry/parallel.js";
@@ -223,10 +223,6 @@ function mediaTypeOf(bytes: Buffer, fallback: string | undefined): string | unde
   return undefined;
 }
 
-/** Layers that are never downloaded (Windows foreign layers, OCI non-distributable ones). */
-export function isForeignLayer(mediaType: string): boolean {
-  return mediaType === MediaType.DockerForeignLayer || mediaType.includes(".nondistributable.");
-}
 
 /** True when `err` is a broken connection or a body cut short: worth downloading the blob again. */
 function isTransientDownload(err: unknown, received: number, size: number): boolean {

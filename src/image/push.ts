@@ -16,7 +16,7 @@
  */
 import { BuildError } from "../diagnostics/build-error.js";
 import { parseDigest, type Digest } from "../oci/digest.js";
-import { isIndexType, isManifestType } from "../oci/media-types.js";
+import { isForeignLayer, isIndexType, isManifestType } from "../oci/media-types.js";
 import type { Descriptor } from "../oci/types.js";
 import { RegistryClient, type RegistryClientOptions } from "../registry/client.js";
 import { runBounded } from "../registry/parallel.js";
@@ -27,7 +27,6 @@ import { ProgressTracker, type BlobRole, type ProgressListener } from "./progres
 import {
   DEFAULT_TRANSFER_CONCURRENCY,
   inContext,
-  isForeignLayer,
   parseImageIndex,
   parseImageManifest,
   type ImageStores,

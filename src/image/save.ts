@@ -24,7 +24,7 @@ import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { BuildError } from "../diagnostics/build-error.js";
 import { digestHex, type Digest } from "../oci/digest.js";
-import { MediaType } from "../oci/media-types.js";
+import { isForeignLayer, MediaType } from "../oci/media-types.js";
 import type { Descriptor } from "../oci/types.js";
 import type { ImageReference } from "../registry/reference.js";
 import { storeAbortedError } from "../store/abort.js";
@@ -98,9 +98,6 @@ export function blobPath(digest: Digest): string {
   return `blobs/sha256/${digestHex(digest)}`;
 }
 
-function isForeignLayer(d: Descriptor): boolean {
-  return d.mediaType === MediaType.DockerForeignLayer || d.mediaType.includes(".nondistributable.");
-}
 
 function json(value: unknown): Uint8Array {
   return Buffer.from(JSON.stringify(value));
@@ -119,7 +116,7 @@ export async function* imageArchive(content: ContentStore, images: readonly Imag
   const format = options.format ?? "oci";
   const signal = options.signal;
   for (const image of images) {
-    const foreign = image.content.manifest.layers.find(isForeignLayer);
+    const foreign = image.content.manifest.layers.find((d) => isForeignLayer(d.mediaType));
     if (foreign !== undefined) {
       throw new BuildError("MANIFEST_INVALID", `cannot save ${image.names[0]?.familiar() ?? image.content.descriptor.digest}: layer ${foreign.digest} is a foreign layer, which the local store does not hold`);
     }

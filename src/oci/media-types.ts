@@ -43,3 +43,11 @@ export function isManifestType(mediaType: string | undefined): boolean {
 export function isIndexType(mediaType: string | undefined): boolean {
   return mediaType !== undefined && INDEX_TYPES.includes(mediaType);
 }
+
+/**
+ * True for a foreign (non-distributable) layer: it lives outside the
+ * registry by design, so it is neither uploaded nor stored.
+ */
+export function isForeignLayer(mediaType: string): boolean {
+  return mediaType === MediaType.DockerForeignLayer || mediaType.includes(".nondistributable.");
+}
