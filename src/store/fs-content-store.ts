@@ -273,23 +273,7 @@ export class FsContentStore implements ContentStore {
     const what = `reading blob ${digest}`;
     throwIfAborted(options.signal, what);
     const path = this.blobPath(digest);
-    let fh: FileHandle;
-    try {
-      fh = await open(path, "r");
-    } catch (err) {
-      if (errnoCode(err) === "ENOENT") throw notFound(digest);
-      throw err;
-    }
-    let size: number;
-    try {
-      size = (await fh.stat()).size;
-      if (options.expectedSize !== undefined && size !== options.expectedSize) {
-        throw mismatch(`blob ${digest} has ${size} bytes in the local store, expected ${options.expectedSize}`);
-      }
-    } catch (err) {
-      await fh.close();
-      throw err;
-    }
+    const { fh, size } = await this.#openSized(digest, path, options.expectedSize);
     const source = fh.createReadStream({ autoClose: true });
     const verifier = new VerifyingStream(digest, size, path, options.verify !== false);
     const signal = options.signal;
@@ -304,11 +288,12 @@ export class FsContentStore implements ContentStore {
     return verifier;
   }
 
-  /** See {@link ContentStore.readBlob}: `expectedSize` is checked before reading, the digest after. */
-  async readBlob(digest: Digest, options: ReadBlobOptions = {}): Promise<Uint8Array> {
-    const what = `reading blob ${digest}`;
-    throwIfAborted(options.signal, what);
-    const path = this.blobPath(digest);
+  /**
+   * Opens the blob file and reads its size: STORE_NOT_FOUND when it is
+   * missing, DIGEST_MISMATCH when `expectedSize` is given and differs (the
+   * file is closed again then).
+   */
+  async #openSized(digest: Digest, path: string, expectedSize: number | undefined): Promise<{ fh: FileHandle; size: number }> {
     let fh: FileHandle;
     try {
       fh = await open(path, "r");
@@ -316,14 +301,26 @@ export class FsContentStore implements ContentStore {
       if (errnoCode(err) === "ENOENT") throw notFound(digest);
       throw err;
     }
+    try {
+      const size = (await fh.stat()).size;
+      if (expectedSize !== undefined && size !== expectedSize) {
+        throw mismatch(`blob ${digest} has ${size} bytes in the local store, expected ${expectedSize}`);
+      }
+      return { fh, size };
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+  }
+
+  /** See {@link ContentStore.readBlob}: `expectedSize` is checked before reading, the digest after. */
+  async readBlob(digest: Digest, options: ReadBlobOptions = {}): Promise<Uint8Array> {
+    const what = `reading blob ${digest}`;
+    throwIfAborted(options.signal, what);
+    const path = this.blobPath(digest);
+    const { fh } = await this.#openSized(digest, path, options.expectedSize);
     let data: Buffer;
     try {
-      if (options.expectedSize !== undefined) {
-        const size = (await fh.stat()).size;
-        if (size !== options.expectedSize) {
-          throw mismatch(`blob ${digest} has ${size} bytes in the local store, expected ${options.expectedSize}`);
-        }
-      }
       data = await fh.readFile(options.signal === undefined ? {} : { signal: options.signal });
     } catch (err) {
       if (options.signal?.aborted === true) throw storeAbortedError(options.signal, what);
