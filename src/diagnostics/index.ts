@@ -3,4 +3,4 @@ export { ERROR_CODES, type ErrorCode } from "./error-codes.js";
 export type { Diagnostic, Severity } from "./diagnostic.js";
 export { formatCodeFrame, formatDiagnostic, type CodeFrameOptions } from "./code-frame.js";
 export { suggest, editDistance } from "./suggest.js";
-export { lineRange, splitLines, type SourceFile, type SourcePosition, type SourceRange } from "./source.js";
+export type { SourceFile, SourcePosition, SourceRange } from "./source.js";

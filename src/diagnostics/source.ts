@@ -31,13 +31,3 @@ export interface SourceRange {
   /** Last character of the range (inclusive). */
   readonly end: SourcePosition;
 }
-
-/** A range that covers whole lines `startLine..endLine`, from column 1 to column `endColumn`. */
-export function lineRange(startLine: number, endLine: number, endColumn = 1): SourceRange {
-  return { start: { line: startLine, column: 1 }, end: { line: endLine, column: endColumn } };
-}
-
-/** Splits a file into physical lines, accepting LF, CRLF and lone CR endings. */
-export function splitLines(text: string): string[] {
-  return text.split(/\r\n|\n|\r/);
-}

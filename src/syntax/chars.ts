@@ -45,9 +45,6 @@ export function goToLower(s: string): string {
   return out;
 }
 
-/** BuildKit's `reWhitespace`: `[\t\v\f\r ]+` (note: no `\n`, no Unicode spaces). */
-export const RE_WHITESPACE = /[\t\v\f\r ]+/;
-
 /** Splits like Go's `reWhitespace.Split(s, -1)`. */
 export function splitWhitespace(s: string): string[] {
   return s.split(/[\t\v\f\r ]+/);
