@@ -6,8 +6,8 @@ import type { BaseImage } from "../plan/graph.js";
 import type { LocalStore } from "../store/store.js";
 import type { PlatformSpec } from "../instructions/platform.js";
 
-/** Fetches an image into the local store (the registry pull), returning nothing: the store then has it. */
-export type PullFunction = (ref: string, platform: PlatformSpec, signal?: AbortSignal) => Promise<void>;
+/** Fetches an image into `store` (the registry pull), returning nothing: the store then has it. */
+export type PullFunction = (ref: string, platform: PlatformSpec, store: LocalStore, signal?: AbortSignal) => Promise<void>;
 
 /** Options of {@link resolveBaseImages}. */
 export interface ResolveBaseImagesOptions {
@@ -44,7 +44,7 @@ export async function resolveBaseImages(options: ResolveBaseImagesOptions): Prom
         if (!options.fetch) {
           throw new BuildError("STORE_NOT_FOUND", `base image ${ref} is not in the local store`, { hint: `pull it first: tsbuild pull ${ref}` });
         }
-        await options.fetch(ref, options.platform, options.signal);
+        await options.fetch(ref, options.platform, options.store, options.signal);
         record = await options.store.images.getImage(ref);
         if (!record) throw new BuildError("INTERNAL", `pulling ${ref} did not record it in the store`);
       }

@@ -4,9 +4,9 @@ import { build, type BuildResult } from "../../build/build.js";
 import { FrontendError } from "../../check/frontend-error.js";
 import { BuildError } from "../../diagnostics/build-error.js";
 import type { OutputSpec } from "../../export/outputs.js";
-import { parsePlatform } from "../../instructions/platform.js";
+import { parsePlatform, type PlatformSpec } from "../../instructions/platform.js";
 import type { BuildReporter } from "../../progress/events.js";
-import { openStore } from "../../store/store.js";
+import type { LocalStore } from "../../store/store.js";
 import type { CliIo, Command, ParsedArgs } from "../command.js";
 import { parseBuildArgs, readDockerfile, stringList, type DockerfileLocation } from "../dockerfile-input.js";
 import { JsonReporter, PlainReporter } from "../progress/plain-reporter.js";
@@ -124,15 +124,11 @@ function commonOptions(args: ParsedArgs, io: CliIo, location: DockerfileLocation
     env: io.env,
     ...(args.values["runtime"] !== undefined ? { runtime: args.values["runtime"] as string } : {}),
     ...(epoch ? { sourceDateEpoch: Number(epoch) } : {}),
-    fetch: async (ref: string, p: { os: string; architecture: string; variant?: string }, signal?: AbortSignal) => {
+    fetch: async (ref: string, p: PlatformSpec, store: LocalStore, signal?: AbortSignal) => {
       const [{ pullImage }, { registryClientOptions }] = await Promise.all([import("../../image/pull.js"), import("./pull.js")]);
-      await pullImage({ ref, platform: p, store: await storeFor(root, io), clientOptions: registryClientOptions(args, io), ...(signal ? { signal } : {}) });
+      await pullImage({ ref, platform: p, store, clientOptions: registryClientOptions(args, io), ...(signal ? { signal } : {}) });
     },
   };
-}
-
-function storeFor(root: string | undefined, io: CliIo): ReturnType<typeof openStore> {
-  return openStore({ root: root === undefined ? undefined : resolve(io.cwd, root), env: io.env, signal: io.signal });
 }
 
 async function makeReporter(args: ParsedArgs, io: CliIo): Promise<{ reporter: BuildReporter; finish(ok: boolean): void }> {
