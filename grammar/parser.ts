@@ -44,8 +44,14 @@ export function isInstructionItem(item: LineItem): item is readonly IToken[] {
 export class DockerfileLineParser extends EmbeddedActionsParser {
   private readonly t: LineTokens;
 
-  constructor(tokens: LineTokens) {
-    super([...tokens.all], { recoveryEnabled: false, maxLookahead: 2 });
+  /**
+   * @param validate run chevrotain's grammar validations (ambiguities, left
+   * recursion). Off by default: the grammar is fixed and a unit test
+   * (test/unit/syntax/grammar.test.ts) constructs it with validations on;
+   * at start-up they were half of the parser's construction time.
+   */
+  constructor(tokens: LineTokens, validate = false) {
+    super([...tokens.all], { recoveryEnabled: false, maxLookahead: 2, skipValidations: !validate });
     this.t = tokens;
     this.performSelfAnalysis();
   }

@@ -50,7 +50,7 @@ export interface LineTokens {
   readonly Text: TokenType;
   /** All token types, in matching priority order. */
   readonly all: readonly TokenType[];
-  /** The chevrotain lexer over {@link all}. */
+  /** The chevrotain lexer over {@link all} (built on first access; the tests compare {@link tokenize} with it). */
   readonly lexer: ChevrotainLexer;
   /**
    * Lexes `text` into exactly the tokens {@link lexer} produces (same types,
@@ -189,17 +189,21 @@ function build(escape: EscapeChar): LineTokens {
   const Continuation = createToken({ name: "Continuation", pattern: pattern((t, o) => endOfContinuation(t, o, esc)), line_breaks: false });
   const Text = createToken({ name: "Text", pattern: pattern((t, o) => endOfText(t, o, esc)), line_breaks: false });
   const all = [Newline, CommentLine, BlankLine, Continuation, Text];
-  const lexer = new Lexer(all, {
-    positionTracking: "full",
-    // Custom matchers defeat the first-character optimisation; that is fine
-    // for five token types and keeps chevrotain from warning about it.
-    ensureOptimizations: false,
-    skipValidations: true,
-    // Only \n ends a line: BuildKit's scanner splits on \n, and a lone \r
-    // is ordinary white space inside a line.
-    lineTerminatorsPattern: /\n/g,
-    lineTerminatorCharacters: ["\n"],
-  });
+  // Built on first use: tokenize() does not need it, and constructing it
+  // (chevrotain analyses the token types) cost ~12 ms of every start-up.
+  let lexer: ChevrotainLexer | undefined;
+  const makeLexer = (): ChevrotainLexer =>
+    new Lexer(all, {
+      positionTracking: "full",
+      // Custom matchers defeat the first-character optimisation; that is fine
+      // for five token types and keeps chevrotain from warning about it.
+      ensureOptimizations: false,
+      skipValidations: true,
+      // Only \n ends a line: BuildKit's scanner splits on \n, and a lone \r
+      // is ordinary white space inside a line.
+      lineTerminatorsPattern: /\n/g,
+      lineTerminatorCharacters: ["\n"],
+    });
 
   /** The same tokens as `lexer.tokenize(text).tokens`, without chevrotain's generic lexing loop. */
   const tokenize = (text: string): IToken[] => {
@@ -241,7 +245,18 @@ function build(escape: EscapeChar): LineTokens {
     }
     return tokens;
   };
-  return { Newline, CommentLine, BlankLine, Continuation, Text, all, lexer, tokenize };
+  return {
+    Newline,
+    CommentLine,
+    BlankLine,
+    Continuation,
+    Text,
+    all,
+    get lexer() {
+      return (lexer ??= makeLexer());
+    },
+    tokenize,
+  };
 }
 
 let backslash: LineTokens | undefined;
