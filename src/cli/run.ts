@@ -3,8 +3,17 @@ import { main } from "./main.js";
 
 /**
  * The process entry: wires stdin/stdout/signals into {@link CliIo} and sets
- * the exit status. `bin/tsbuild.js` imports this file.
+ * the exit status. `bin/tsbuild` runs it through `launcher.cts` (bundled into
+ * `dist/bundle/`), or directly when there is no bundle. No top-level await:
+ * the bundle is CommonJS.
  */
+// bin/tsbuild moves NODE_EXTRA_CA_CERTS aside so Node does not parse the
+// whole CA bundle at start-up (tls-trust.ts loads it when a TLS connection
+// is made). Programs tsbuild starts (credential helpers) get it back.
+if (process.env.TSBUILD_EXTRA_CA_CERTS && !process.env.NODE_EXTRA_CA_CERTS) {
+  process.env.NODE_EXTRA_CA_CERTS = process.env.TSBUILD_EXTRA_CA_CERTS;
+}
+
 const controller = new AbortController();
 let interrupted = 0;
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
@@ -31,4 +40,6 @@ const io: CliIo = {
   signal: controller.signal,
 };
 
-process.exitCode = await main(process.argv.slice(2), io);
+void main(process.argv.slice(2), io).then((status) => {
+  process.exitCode = status;
+});

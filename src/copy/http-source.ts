@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import type { Dispatcher } from "undici";
 import { BuildError } from "../diagnostics/build-error.js";
+import { connectOption } from "../registry/tls-trust.js";
 import { throwIfAborted } from "./tree.js";
 
 /** A downloaded ADD source, in a private temporary directory. */
@@ -90,9 +91,14 @@ export async function downloadUrl(url: string, options: DownloadOptions = {}): P
   const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
   const name = urlFileName(url);
   const path = join(dir, "download");
+  let ownAgent: Dispatcher | undefined;
   try {
     // undici loads only for a build that downloads: most builds never need it.
-    const { request } = await import("undici");
+    const { request, Agent } = await import("undici");
+    // With extra CAs moved aside by bin/tsbuild (tls-trust.ts), the global
+    // dispatcher would not trust them: use an agent that does.
+    ownAgent = !options.dispatcher && process.env.TSBUILD_EXTRA_CA_CERTS ? new Agent({ connect: connectOption(30_000) }) : undefined;
+    const dispatcher = options.dispatcher ?? ownAgent;
     let current = url;
     for (let hop = 0; ; hop++) {
       let res: Dispatcher.ResponseData;
@@ -101,7 +107,7 @@ export async function downloadUrl(url: string, options: DownloadOptions = {}): P
           method: "GET",
           headers: { "user-agent": "tsbuild" },
           ...(signal ? { signal } : {}),
-          ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+          ...(dispatcher ? { dispatcher } : {}),
         });
       } catch (err) {
         throwIfAborted(signal);
@@ -146,5 +152,7 @@ export async function downloadUrl(url: string, options: DownloadOptions = {}): P
   } catch (err) {
     await dispose();
     throw err;
+  } finally {
+    await ownAgent?.close();
   }
 }

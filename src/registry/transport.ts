@@ -17,6 +17,7 @@ import { BuildError } from "../diagnostics/build-error.js";
 import { Authenticator, TokenCache, type Scope } from "./auth.js";
 import type { CredentialProvider } from "./credentials.js";
 import { registryBaseUrl } from "./endpoint.js";
+import { connectOption } from "./tls-trust.js";
 import { unreachableError } from "./errors.js";
 import { abortedError, isRetryableError, isRetryableStatus, parseRetryAfter, withRetry, type RetryPolicy } from "./retry.js";
 
@@ -118,7 +119,7 @@ export class RegistryTransport {
     this.host = options.host;
     this.baseUrl = new URL(registryBaseUrl(options.host, options.insecureRegistries));
     this.#ownsDispatcher = options.dispatcher === undefined;
-    this.#dispatcher = options.dispatcher ?? new UndiciAgent({ keepAliveTimeout: 10_000, connect: { timeout: 30_000 } });
+    this.#dispatcher = options.dispatcher ?? new UndiciAgent({ keepAliveTimeout: 10_000, connect: connectOption(30_000) });
     this.authenticator = new Authenticator({
       host: options.host,
       credentials: options.credentials,

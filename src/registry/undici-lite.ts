@@ -33,6 +33,7 @@ export interface LiteRequestOptions {
 
 interface Loaded {
   readonly Agent: typeof Undici.Agent;
+  readonly buildConnector: typeof Undici.buildConnector;
   readonly request: (url: URL, options: LiteRequestOptions) => Promise<Dispatcher.ResponseData>;
 }
 
@@ -40,9 +41,13 @@ function load(): Loaded {
   try {
     const Agent = require("undici/lib/dispatcher/agent.js") as typeof Undici.Agent;
     const apiRequest = require("undici/lib/api/api-request.js") as (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
-    if (typeof Agent !== "function" || typeof apiRequest !== "function") throw new Error("unexpected undici layout");
+    const buildConnector = require("undici/lib/core/connect.js") as typeof Undici.buildConnector;
+    if (typeof Agent !== "function" || typeof apiRequest !== "function" || typeof buildConnector !== "function") {
+      throw new Error("unexpected undici layout");
+    }
     return {
       Agent,
+      buildConnector,
       // What undici's entry does for `request(url, opts)`: split the URL into
       // origin and path, and call the API function with the dispatcher as `this`.
       request: (url, { dispatcher, ...rest }) =>
@@ -54,7 +59,7 @@ function load(): Loaded {
     };
   } catch {
     const full = require("undici") as typeof Undici;
-    return { Agent: full.Agent, request: (url, options) => full.request(url, options) };
+    return { Agent: full.Agent, buildConnector: full.buildConnector, request: (url, options) => full.request(url, options) };
   }
 }
 
@@ -62,6 +67,9 @@ const loaded = load();
 
 /** undici's `Agent` (a connection pool per origin). */
 export const UndiciAgent: typeof Undici.Agent = loaded.Agent;
+
+/** undici's `buildConnector` (the socket factory an Agent's `connect` option makes). */
+export const undiciBuildConnector: typeof Undici.buildConnector = loaded.buildConnector;
 
 /** undici's `request(url, options)`: sends one request through `options.dispatcher`. */
 export const undiciRequest: (url: URL, options: LiteRequestOptions) => Promise<Dispatcher.ResponseData> = loaded.request;

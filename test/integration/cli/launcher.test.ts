@@ -1,0 +1,83 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { runTsbuild } from "../../helpers/tsbuild-process.js";
+
+// bin/tsbuild runs the CLI bundle through src/cli/launcher.cts, which keeps
+// V8's code cache per bundle id, Node version, architecture and command.
+const manifest = JSON.parse(readFileSync(join(import.meta.dirname, "../../../dist/bundle/manifest.json"), "utf8")) as { id: string };
+
+describe("launcher code cache", () => {
+  let cacheHome: string;
+  let cwd: string;
+  const codeDir = (): string => join(cacheHome, "tsbuild", "code");
+  const env = (): NodeJS.ProcessEnv => ({ XDG_CACHE_HOME: cacheHome });
+
+  beforeEach(() => {
+    cacheHome = mkdtempSync(join(tmpdir(), "tsbuild-cache-"));
+    cwd = mkdtempSync(join(tmpdir(), "tsbuild-cwd-"));
+    writeFileSync(join(cwd, "Dockerfile"), "FROM scratch\nCOPY a /a\n");
+  });
+  afterEach(() => {
+    rmSync(cacheHome, { recursive: true, force: true });
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  test("a successful run writes a cache for its command; the next run accepts it", async () => {
+    const first = await runTsbuild(["parse", "."], { cwd, env: env() });
+    expect(first.code).toBe(0);
+    const name = `${manifest.id}-${process.version}-${process.arch}-parse.bin`;
+    expect(readdirSync(codeDir())).toEqual([name]);
+    const before = statSync(join(codeDir(), name));
+    const second = await runTsbuild(["parse", "."], { cwd, env: env() });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toBe(first.stdout);
+    // Accepted, so not rewritten (a rewrite renames a new file into place).
+    expect(statSync(join(codeDir(), name)).ino).toBe(before.ino);
+  });
+
+  test("a corrupt cache is rejected, the command still works, and the cache is rewritten", async () => {
+    const clean = await runTsbuild(["parse", "."], { cwd, env: env() });
+    expect(clean.code).toBe(0);
+    const file = join(codeDir(), `${manifest.id}-${process.version}-${process.arch}-parse.bin`);
+    const good = readFileSync(file);
+    writeFileSync(file, Buffer.alloc(good.length, 7));
+    const run = await runTsbuild(["parse", "."], { cwd, env: env() });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(clean.stdout);
+    expect(run.stdout).toContain("(copy");
+    expect(readFileSync(file).equals(Buffer.alloc(good.length, 7))).toBe(false);
+  });
+
+  test("a failed run writes no cache; other commands get their own file", async () => {
+    const failed = await runTsbuild(["parse", "missing"], { cwd, env: env() });
+    expect(failed.code).not.toBe(0);
+    expect(() => readdirSync(codeDir())).toThrow();
+    expect((await runTsbuild(["--version"], { cwd, env: env() })).code).toBe(0);
+    expect((await runTsbuild(["check", "."], { cwd, env: env() })).code).toBe(0);
+    expect(readdirSync(codeDir()).sort()).toEqual([
+      `${manifest.id}-${process.version}-${process.arch}-check.bin`,
+      `${manifest.id}-${process.version}-${process.arch}-help.bin`,
+    ]);
+  });
+
+  test("TSBUILD_CODE_CACHE=0 writes nothing", async () => {
+    expect((await runTsbuild(["parse", "."], { cwd, env: { ...env(), TSBUILD_CODE_CACHE: "0" } })).code).toBe(0);
+    expect(() => readdirSync(codeDir())).toThrow();
+  });
+});
+
+describe("bin/tsbuild start-up", () => {
+  test("NODE_EXTRA_CA_CERTS is not loaded by Node at start-up (tsbuild loads it on its first TLS connection)", async () => {
+    // Node warns on stderr when it loads an unreadable NODE_EXTRA_CA_CERTS at
+    // start-up; plain node shows the warning, tsbuild must not.
+    const env = { NODE_EXTRA_CA_CERTS: "/nonexistent/tsbuild-ca.pem" };
+    const nodeStderr = execFileSync("sh", ["-c", "node -e 0 2>&1"], { env: { ...process.env, ...env }, encoding: "utf8" });
+    expect(nodeStderr).toContain("extra certs");
+    const run = await runTsbuild(["--version"], { cwd: tmpdir(), env });
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toContain("extra certs");
+  });
+});
