@@ -100,7 +100,7 @@ export class RuncSandbox implements Sandbox {
       // container itself when `run` returns, but not if it was killed, and a
       // container left in the "created" state would keep its cgroup and
       // namespaces alive.
-      if (started) await this.deleteContainer(id);
+      if (started && (await this.containerExists(id))) await this.deleteContainer(id);
       await rm(bundle, { recursive: true, force: true });
       await stubs?.cleanup();
     }
@@ -242,6 +242,21 @@ export class RuncSandbox implements Sandbox {
   }
 
   /** `runc delete --force`: kills and removes the container if it still exists. Never throws. */
+  /**
+   * Whether the runtime still has state for `id`. runc and crun keep a
+   * container's state in `<root>/<id>/` and remove it when `run` returns
+   * normally; checking it saves a `delete` process per RUN step (~30-50 ms
+   * on two cores). When in doubt (any error but ENOENT), say it exists.
+   */
+  private async containerExists(id: string): Promise<boolean> {
+    try {
+      await stat(join(this.stateRoot, id));
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code !== "ENOENT";
+    }
+  }
+
   private async deleteContainer(id: string): Promise<void> {
     try {
       await runtimeCommand({ runtime: this.runtime, root: this.stateRoot, args: ["delete", "--force", id] });

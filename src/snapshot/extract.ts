@@ -105,7 +105,7 @@ const ELOOP_LIMIT = 40; // Linux' MAXSYMLINKS
  * Filesystem calls are synchronous on purpose: a layer is thousands of
  * tiny metadata operations (lstat, symlink, chown, utimes), and each
  * asynchronous one paid a thread-pool round trip several times its own
- * cost — the 278-entry busybox layer took ~220 ms that way, ~40 ms now.
+ * cost (the 278-entry busybox layer took about three times as long).
  * Only waiting for the next tar chunk yields to the event loop.
  */
 class Applier {
