@@ -13,8 +13,11 @@
  *   (esbuild inlines and tree-shakes it), so the code is the same library.
  * - `import.meta.url` becomes the bundle's own file URL, so `createRequire`
  *   resolves packages from the install directory as before.
- * - undici and @napi-rs/xattr stay outside: undici loads only when a
- *   registry is contacted, and the xattr binding is a native addon.
+ * - `src/registry/undici-modules.ts` loads undici's internal files with
+ *   `createRequire`; the bundle requires the same files statically, so they
+ *   are inlined (esbuild evaluates them on first use, as before). undici's
+ *   package entry (the fallback) and @napi-rs/xattr (a native addon) stay
+ *   outside.
  *
  * The file name carries the bundle's content id, and `dist/bundle/manifest.json`
  * names the current file. The id keys the launcher's code cache: V8 checks a
@@ -26,7 +29,9 @@
 import { createHash } from "node:crypto";
 import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { createRequire } from "node:module";
 import { build, type Plugin } from "esbuild";
+import { UNDICI_PART_PATHS } from "../src/registry/undici-modules.js";
 
 const root = resolve(import.meta.dirname, "..", "..");
 const outDir = join(root, "dist", "bundle");
@@ -46,6 +51,37 @@ const staticChevrotain: Plugin = {
   },
 };
 
+/**
+ * Replaces `src/registry/undici-modules.ts` (which loads undici's files
+ * from node_modules at run time) by static requires of the same files, so
+ * esbuild inlines them. The package entry (the fallback) stays external.
+ */
+const staticUndiciParts: Plugin = {
+  name: "static-undici-parts",
+  setup(b) {
+    b.onResolve({ filter: /\/undici-modules\.js$/ }, (args) =>
+      args.importer.includes(join("dist", "src", "registry")) ? { path: "undici-modules-static", namespace: "tsbuild" } : undefined,
+    );
+    b.onLoad({ filter: /^undici-modules-static$/, namespace: "tsbuild" }, () => ({
+      contents: [
+        "export function requireUndiciPart(part) {",
+        "  switch (part) {",
+        `    case "agent": return require(${JSON.stringify(UNDICI_PART_PATHS.agent)});`,
+        `    case "api-request": return require(${JSON.stringify(UNDICI_PART_PATHS["api-request"])});`,
+        `    case "connect": return require(${JSON.stringify(UNDICI_PART_PATHS.connect)});`,
+        "  }",
+        '  throw new Error("unknown undici part " + part);',
+        "}",
+        'export function requireUndiciPackage() { return require("undici"); }',
+      ].join("\n"),
+      resolveDir: root,
+      loader: "js",
+    }));
+    // The internal files are bundled; only the bare package name stays external.
+    b.onResolve({ filter: /^undici\/lib\// }, (args) => ({ path: createRequire(join(root, "package.json")).resolve(args.path) }));
+  },
+};
+
 await mkdir(outDir, { recursive: true });
 const result = await build({
   entryPoints: [join(root, "dist", "src", "cli", "run.js")],
@@ -56,7 +92,7 @@ const result = await build({
   write: false,
   outfile: join(outDir, "tsbuild.cjs"),
   external: ["undici", "@napi-rs/xattr"],
-  plugins: [staticChevrotain],
+  plugins: [staticChevrotain, staticUndiciParts],
   define: { "import.meta.url": "__tsbuildBundleUrl" },
   banner: { js: 'var __tsbuildBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: "warning",

@@ -1,6 +1,6 @@
 /**
- * The two pieces of undici the registry client uses, `Agent` and
- * `request`, loaded without undici's package entry.
+ * The pieces of undici the registry client uses, `Agent`, `request` and
+ * `buildConnector`, loaded without undici's package entry.
  *
  * Why: the entry (`undici/index.js`) eagerly loads fetch, WebSocket,
  * EventSource, cookies, caches and the mock agent. A `tsbuild push` of an
@@ -11,11 +11,9 @@
  * undici's. If a future undici moves them, the loader falls back to the
  * package entry, which is always correct, only slower to load.
  */
-import { createRequire } from "node:module";
 import type { Dispatcher } from "undici";
 import type * as Undici from "undici";
-
-const require = createRequire(import.meta.url);
+import { requireUndiciPackage, requireUndiciPart } from "./undici-modules.js";
 
 /** What {@link undiciRequest} accepts: undici's request options, with the dispatcher to send through. */
 export interface LiteRequestOptions {
@@ -39,9 +37,9 @@ interface Loaded {
 
 function load(): Loaded {
   try {
-    const Agent = require("undici/lib/dispatcher/agent.js") as typeof Undici.Agent;
-    const apiRequest = require("undici/lib/api/api-request.js") as (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
-    const buildConnector = require("undici/lib/core/connect.js") as typeof Undici.buildConnector;
+    const Agent = requireUndiciPart("agent") as typeof Undici.Agent;
+    const apiRequest = requireUndiciPart("api-request") as (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+    const buildConnector = requireUndiciPart("connect") as typeof Undici.buildConnector;
     if (typeof Agent !== "function" || typeof apiRequest !== "function" || typeof buildConnector !== "function") {
       throw new Error("unexpected undici layout");
     }
@@ -58,7 +56,7 @@ function load(): Loaded {
         }),
     };
   } catch {
-    const full = require("undici") as typeof Undici;
+    const full = requireUndiciPackage() as typeof Undici;
     return { Agent: full.Agent, buildConnector: full.buildConnector, request: (url, options) => full.request(url, options) };
   }
 }
