@@ -124,6 +124,21 @@ export class ImageStore {
       await this.#verifyContent(image, manifestDigest, configDigest, signal);
     }
     const created = image.created instanceof Date ? image.created.toISOString() : image.created;
+    // Already pointing there (a no-op rebuild): keep the record as it is.
+    // `updated` means when the name last changed, and the write (temp file,
+    // fsync, rename, directory fsync) was most of a cached build's I/O.
+    const existing = await this.getImage(image.name).catch(() => undefined);
+    if (
+      existing !== undefined &&
+      existing.manifestDigest === manifestDigest &&
+      existing.mediaType === image.mediaType &&
+      existing.size === image.size &&
+      existing.configDigest === configDigest &&
+      existing.created === created &&
+      JSON.stringify(existing.platform) === JSON.stringify(image.platform)
+    ) {
+      return existing;
+    }
     const record: ImageRecord = {
       name: image.name,
       manifestDigest,

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { constants as fsConstants } from "node:fs";
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from "node:fs";
 import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
 import type { Writable } from "node:stream";
@@ -175,22 +175,26 @@ export async function* tarChunks(
     if (entry.sourcePath === undefined) throw internal(`file "${entry.path}" has no source path`);
     // O_NOFOLLOW: the source tree may be written by a build step; never read
     // through a symlink swapped in for a file after the walk.
-    const fh = await open(entry.sourcePath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    // Synchronous calls: a layer of many small files is dominated by per-file
+    // open/stat/read/close, and each asynchronous call cost a thread-pool
+    // round trip several times the syscall (reads are at most 1 MiB, so the
+    // event loop never waits long).
+    const fd = openSync(entry.sourcePath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
     try {
-      const st = await fh.stat();
+      const st = fstatSync(fd);
       if (!st.isFile() || st.size !== entry.size) {
         throw internal(`"${entry.path}" changed while the layer was written (size ${entry.size} → ${st.size})`);
       }
       let left = entry.size;
       while (left > 0) {
         throwIfAborted(signal);
-        const { bytesRead } = await fh.read(buf, 0, Math.min(READ_CHUNK, left), null);
+        const bytesRead = readSync(fd, buf, 0, Math.min(READ_CHUNK, left), null);
         if (bytesRead === 0) throw internal(`"${entry.path}" shrank while the layer was written`);
         left -= bytesRead;
         yield buf.subarray(0, bytesRead);
       }
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
     const pad = padding(entry.size);
     if (pad > 0) yield END_OF_ARCHIVE.subarray(0, pad);

@@ -1,4 +1,4 @@
-import { appendFile, readdir, readFile, writeFile } from "node:fs/promises";
+import { appendFile, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BuildError } from "../../../src/diagnostics/build-error.js";
@@ -88,6 +88,23 @@ describe("ImageStore", () => {
     const list = await store.images.listImages();
     expect(list).toHaveLength(1);
     expect(list[0]?.manifestDigest).toBe(b.manifestDigest);
+  });
+
+  it("putImage of what the name already holds leaves the record file untouched (a no-op rebuild writes nothing)", async () => {
+    const store = await setup();
+    const a = await storeSampleImage(store.content, "a");
+    const b = await storeSampleImage(store.content, "b");
+    const first = await put(store, "app:v1", a);
+    const dir = join(store.root, "images");
+    const [file] = await readdir(dir);
+    const before = await stat(join(dir, file!));
+    const again = await put(store, "app:v1", a);
+    expect(again.updated).toBe(first.updated);
+    expect((await stat(join(dir, file!))).ino).toBe(before.ino);
+    // A different image under the name is a change: written, with a new inode (temp file + rename).
+    await put(store, "app:v1", b);
+    expect((await stat(join(dir, file!))).ino).not.toBe(before.ino);
+    expect((await store.images.getImage("app:v1"))?.manifestDigest).toBe(b.manifestDigest);
   });
 
   it("tag, untag and list", async () => {
