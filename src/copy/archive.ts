@@ -24,7 +24,7 @@ import { spawn } from "node:child_process";
 import { constants, createReadStream } from "node:fs";
 import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
-import { setAttribute } from "@napi-rs/xattr";
+import { xattr } from "../oci/xattr-binding.js";
 import { BuildError } from "../diagnostics/build-error.js";
 import { isLayerXattr } from "../oci/layer/entry.js";
 import { BLOCK_SIZE, TarFormatError, decodeHeader, isZeroBlock } from "../oci/layer/tar-format.js";
@@ -302,7 +302,7 @@ export async function extractArchive(archive: string, destHost: string, options:
     if (h.type !== "symlink") {
       for (const [name, value] of h.xattrs) {
         if (!isLayerXattr(name)) continue;
-        await setAttribute(target, name, value).catch(() => undefined);
+        await xattr().setAttribute(target, name, value).catch(() => undefined);
       }
     }
   };

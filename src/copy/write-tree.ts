@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
 import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readlink, symlink, unlink, writeFile } from "node:fs/promises";
-import { setAttribute } from "@napi-rs/xattr";
+import { xattr } from "../oci/xattr-binding.js";
 import { BuildError } from "../diagnostics/build-error.js";
 import { splitDevice } from "../oci/layer/walk.js";
 import { runTool } from "../snapshot/exec.js";
@@ -328,7 +328,7 @@ export class TreeWriter {
     if (xattrs === undefined) return;
     for (const [name, value] of xattrs) {
       try {
-        await setAttribute(target, name, value);
+        await xattr().setAttribute(target, name, value);
       } catch {
         // BuildKit's file backend logs and ignores xattr failures (e.g. user.* on a file system without them).
       }

@@ -1,4 +1,4 @@
-import { getAttributeSync, listAttributesSync } from "@napi-rs/xattr";
+import { xattr } from "../oci/xattr-binding.js";
 import { compareUtf8, isLayerXattr } from "../oci/layer/entry.js";
 import { xattrErrno } from "../oci/layer/walk.js";
 
@@ -19,7 +19,7 @@ const ENODATA = 61;
 export function readLayerXattrsSync(path: string): Map<string, Buffer> | undefined {
   let names: string[];
   try {
-    names = listAttributesSync(path);
+    names = xattr().listAttributesSync(path);
   } catch (err) {
     if (xattrErrno(err) === ENOTSUP) return undefined;
     throw err;
@@ -30,7 +30,7 @@ export function readLayerXattrsSync(path: string): Map<string, Buffer> | undefin
   const out = new Map<string, Buffer>();
   for (const name of wanted) {
     try {
-      const value = getAttributeSync(path, name);
+      const value = xattr().getAttributeSync(path, name);
       if (value !== null) out.set(name, value);
     } catch (err) {
       // Removed between list and get: the attribute is simply gone.

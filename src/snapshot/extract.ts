@@ -19,7 +19,7 @@ import {
 import { lstat, realpath } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { createGunzip, type Gunzip } from "node:zlib";
-import { setAttributeSync } from "@napi-rs/xattr";
+import { xattr } from "../oci/xattr-binding.js";
 import { BuildError, isBuildError } from "../diagnostics/build-error.js";
 import type { Digest } from "../oci/digest.js";
 import { WHITEOUT_META_PREFIX, WHITEOUT_OPAQUE, WHITEOUT_PREFIX, isLayerXattr } from "../oci/layer/entry.js";
@@ -327,7 +327,7 @@ class Applier {
    */
   private async whiteout(parentRel: string, base: string, h: TarHeader): Promise<void> {
     if (base === WHITEOUT_OPAQUE) {
-      setAttributeSync(this.abs(parentRel), "trusted.overlay.opaque", "y");
+      xattr().setAttributeSync(this.abs(parentRel), "trusted.overlay.opaque", "y");
       return;
     }
     if (base.startsWith(WHITEOUT_META_PREFIX)) return; // AUFS bookkeeping (.wh..wh.plnk...): not content.
@@ -387,7 +387,7 @@ class Applier {
       // Only attributes a layer may carry; overlay's private ones never.
       if (!isLayerXattr(name)) continue;
       try {
-        setAttributeSync(path, name, value);
+        xattr().setAttributeSync(path, name, value);
       } catch (err) {
         // Linux forbids user.* attributes on symlinks and devices; Go's
         // archive appliers skip those the same way.

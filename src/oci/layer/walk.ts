@@ -1,7 +1,7 @@
 import type { Stats } from "node:fs";
 import { lstat, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
-import { getAttribute, listAttributes } from "@napi-rs/xattr";
+import { xattr } from "../xattr-binding.js";
 import { BuildError } from "../../diagnostics/build-error.js";
 import { compareUtf8, isLayerXattr, type LayerEntry, type LayerEntryType } from "./entry.js";
 
@@ -61,7 +61,7 @@ export async function readXattrs(
 ): Promise<Map<string, Buffer> | undefined> {
   let names: string[];
   try {
-    names = await listAttributes(path);
+    names = await xattr().listAttributes(path);
   } catch (err) {
     if (xattrErrno(err) === ENOTSUP) return undefined;
     throw err;
@@ -71,7 +71,7 @@ export async function readXattrs(
   const out = new Map<string, Buffer>();
   for (const name of wanted) {
     try {
-      const value = await getAttribute(path, name);
+      const value = await xattr().getAttribute(path, name);
       if (value !== null) out.set(name, value);
     } catch (err) {
       // Removed between list and get: the attribute is simply gone.
