@@ -86,6 +86,7 @@ export class RuncSandbox implements Sandbox {
 
     let stubs: MountStubs | undefined;
     let started = false;
+    let returned = false;
     try {
       const config = await this.prepareBundle(id, bundle, spec);
       stubs = await recordMountStubs({
@@ -94,13 +95,18 @@ export class RuncSandbox implements Sandbox {
       });
       throwIfAborted(signal);
       started = true;
-      return await this.runContainer(id, bundle, options);
+      const result = await this.runContainer(id, bundle, options);
+      returned = true;
+      return result;
     } finally {
       // Whatever happened, leave nothing behind: runc normally deletes the
       // container itself when `run` returns, but not if it was killed, and a
       // container left in the "created" state would keep its cgroup and
       // namespaces alive.
-      if (started && (await this.containerExists(id))) await this.deleteContainer(id);
+      // After `run` returned by itself, runc has removed the container;
+      // skip the delete process unless its state is still there. After a
+      // failure or a kill, always delete.
+      if (started && (!returned || (await this.containerExists(id)))) await this.deleteContainer(id);
       await rm(bundle, { recursive: true, force: true });
       await stubs?.cleanup();
     }

@@ -35,13 +35,18 @@ describe("RuncSandbox with a fake runtime", () => {
       path,
       `#!/bin/sh
 echo "$*" >> ${callLog}
+root=$(echo "$*" | sed 's/.*--root \\([^ ]*\\) .*/\\1/')
+for last in "$@"; do :; done
 case " $* " in
   *" run "*)
     bundle=$(echo "$*" | sed 's/.*--bundle \\([^ ]*\\) .*/\\1/')
     log=$(echo "$*" | sed 's/.*--log \\([^ ]*\\) .*/\\1/')
+    # State like runc's: <root>/<id> while the container exists.
+    mkdir -p "$root/$last"
     ${runBody}
     ;;
   *" kill "*) exit 1 ;;
+  *" delete "*) rm -rf "$root/$last"; exit 0 ;;
   *) exit 0 ;;
 esac
 `,
@@ -104,6 +109,15 @@ esac
     const err = await new RuncSandbox({ stateDir, runtime }).run(spec()).catch((e: unknown) => e);
     expect(isBuildError(err, "STEP_FAILED")).toBe(true);
     expect((err as BuildError).message).toBe('runc run failed: exec: "nope": executable file not found in $PATH');
+  });
+
+  it("skips `delete` when the runtime removed the container itself (runc does when `run` returns)", async () => {
+    const runtime = await fakeRuntime(`rm -rf "$root/$last"; exit 0`);
+    const result = await new RuncSandbox({ stateDir, runtime }).run(spec());
+    expect(result).toEqual({ exitCode: 0 });
+    const calls = (await readFile(callLog, "utf8")).trim().split("\n");
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatch(/ run --bundle /);
   });
 
   it("kills the runtime itself when it ignores `kill`, within the kill timeout", async () => {
