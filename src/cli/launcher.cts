@@ -21,7 +21,8 @@
  *   version or flags; a rejected cache is rewritten.
  * - Written at the exit of a successful run, to a temporary file renamed
  *   into place: concurrent tsbuild processes never read half a cache.
- *   Write failures (read-only home) are ignored.
+ *   Write failures (read-only home) are ignored. A run longer than a
+ *   second replaces an accepted cache that knows much less than it does.
  * - Without a bundle (a checkout where only `tsc` ran), it imports the
  *   compiled `run.js` instead.
  *
@@ -32,6 +33,15 @@ import path = require("node:path");
 import vm = require("node:vm");
 import v8 = require("node:v8");
 import Module = require("node:module");
+
+/**
+ * Runs longer than this (ms) may refresh an accepted code cache (see
+ * runBundle): 1000, or `TSBUILD_CODE_CACHE_REFRESH_MS` (the tests lower it).
+ */
+function refreshAfterMs(env: NodeJS.ProcessEnv): number {
+  const v = Number(env.TSBUILD_CODE_CACHE_REFRESH_MS);
+  return Number.isFinite(v) && v >= 0 && env.TSBUILD_CODE_CACHE_REFRESH_MS !== "" ? v : 1000;
+}
 
 interface BundleManifest {
   readonly bundle: string;
@@ -106,13 +116,25 @@ function runBundle(bundleDir: string, manifest: BundleManifest): void {
     // The bundle keeps `import("undici")` for ADD URLs: let it use Node's loader.
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  if (dir && cacheFile && (!cached || script.cachedDataRejected)) {
+  if (dir && cacheFile) {
+    const started = performance.now();
     // At exit, after the command ran: the cache then holds every function
     // this run compiled, not only the top level. Only a successful run
-    // writes one: a run that failed early compiled little, and its cache
-    // would be kept (it is not rejected) by every later run.
+    // writes one: a run that failed early compiled little.
     process.once("exit", (code) => {
-      if (code === 0) writeCache(dir, cacheFile, script.createCachedData(), manifest.id);
+      if (code !== 0) return;
+      if (!cached || script.cachedDataRejected) {
+        writeCache(dir, cacheFile, script.createCachedData(), manifest.id);
+        return;
+      }
+      // An accepted cache may come from a run that took a short path (a
+      // no-op build) and lack what a longer one compiles (pulls, RUN
+      // steps). A run that took over a second can afford serialising
+      // (~10 ms) to see whether it knows much more, and then replaces it.
+      if (performance.now() - started > refreshAfterMs(process.env)) {
+        const data = script.createCachedData();
+        if (data.length > cached.length * 1.1) writeCache(dir, cacheFile, data, manifest.id);
+      }
     });
   }
   const wrapper = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void;

@@ -63,6 +63,22 @@ describe("launcher code cache", () => {
     ]);
   });
 
+  test("a longer run that compiled much more replaces an accepted cache", async () => {
+    const name = join(codeDir(), `${manifest.id}-${process.version}-${process.arch}-build.bin`);
+    // `build --help` takes the short path: a small cache for the word "build".
+    expect((await runTsbuild(["build", "--help"], { cwd, env: env() })).code).toBe(0);
+    const small = statSync(name).size;
+    writeFileSync(join(cwd, "a"), "x\n");
+    // A real build compiles far more; with the threshold at 0 ms it counts as long.
+    const built = await runTsbuild(["build", "--root", join(cwd, "root"), "--progress=quiet", "."], { cwd, env: { ...env(), TSBUILD_CODE_CACHE_REFRESH_MS: "0" } });
+    expect(built.code, built.stderr).toBe(0);
+    expect(statSync(name).size).toBeGreaterThan(small * 1.1);
+    // Without the lowered threshold a short run leaves it alone.
+    const bigger = statSync(name);
+    expect((await runTsbuild(["build", "--help"], { cwd, env: env() })).code).toBe(0);
+    expect(statSync(name).ino).toBe(bigger.ino);
+  });
+
   test("TSBUILD_CODE_CACHE=0 writes nothing", async () => {
     expect((await runTsbuild(["parse", "."], { cwd, env: { ...env(), TSBUILD_CODE_CACHE: "0" } })).code).toBe(0);
     expect(() => readdirSync(codeDir())).toThrow();
