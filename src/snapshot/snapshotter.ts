@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
+import { lstatSync } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Digest } from "../oci/digest.js";
 import type { LayerEntry } from "../oci/layer/entry.js";
+import { xattr } from "../oci/xattr-binding.js";
 import type { FsContentStore } from "../store/fs-content-store.js";
 
 // Extraction, overlay mounts, diffs and the layer writer load on first use:
@@ -167,6 +169,46 @@ export class Snapshotter {
    * directory listed twice, and the upper copy shadows every file, whiteout
    * and opaque marker of the lower one, so dropping the lower is equivalent.
    */
+  /**
+   * Whether `path` (absolute, inside the image) is a directory in the
+   * filesystem `chain` stacks up, answered from the layer directories
+   * without mounting them. Only the plain case says true: every component
+   * is a real directory in the topmost layer that has it (an opaque
+   * directory hides the layers below it). A symlink, a whiteout or anything
+   * else on the way gives false, and the caller takes the mounted path,
+   * which resolves those exactly as overlayfs does.
+   *
+   * Why: a WORKDIR naming an existing directory changes nothing, yet its
+   * step cost an overlay mount, a diff and an unmount (~35 ms).
+   */
+  async isPlainDirectory(chain: readonly LayerRef[], path: string, signal?: AbortSignal): Promise<boolean> {
+    let layers = await this.lowerDirs(chain, signal);
+    if (layers.length === 0) return false;
+    let rel = "";
+    for (const name of path.split("/")) {
+      if (name === "" || name === ".") continue;
+      if (name === "..") return false;
+      rel = `${rel}/${name}`;
+      let found = false;
+      for (let i = 0; i < layers.length; i++) {
+        const host = `${layers[i]!}${rel}`;
+        const st = lstatSync(host, { throwIfNoEntry: false });
+        if (st === undefined) continue;
+        if (!st.isDirectory()) return false;
+        const opaque = opaqueMark(host);
+        // Below an opaque directory, lower layers do not show through; any
+        // other mark (newer kernels' "x": whiteouts kept as xattrs) is left
+        // to overlayfs.
+        if (opaque === "y") layers = layers.slice(0, i + 1);
+        else if (opaque !== undefined) return false;
+        found = true;
+        break;
+      }
+      if (!found) return false;
+    }
+    return true;
+  }
+
   private async lowerDirs(chain: readonly LayerRef[], signal: AbortSignal | undefined): Promise<string[]> {
     const dirs = await Promise.all(chain.map((l) => this.ensure(l, signal)));
     const seen = new Set<string>();
@@ -228,6 +270,22 @@ export class Snapshotter {
 }
 
 /** Renames a finished directory into place; if another build got there first, keeps theirs (same content). */
+/**
+ * The `trusted.overlay.opaque` value of `dir` ("y" for an opaque directory:
+ * set by extraction for `.wh..wh..opq`, or by overlayfs itself), or
+ * undefined when it has none.
+ */
+function opaqueMark(dir: string): string | undefined {
+  let value: Buffer | null;
+  try {
+    value = xattr().getAttributeSync(dir, "trusted.overlay.opaque");
+  } catch {
+    // Cannot tell: make the caller take the mounted path.
+    return "unknown";
+  }
+  return value === null ? undefined : value.toString();
+}
+
 async function publish(from: string, to: string): Promise<void> {
   try {
     await rename(from, to);

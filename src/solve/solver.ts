@@ -236,20 +236,24 @@ async function runStep(step: StepNode, parent: NodeState, ctx: StepContext): Pro
   };
   let layer: CommittedLayer | null;
   try {
-    layer = await ctx.snapshotter.runMutable(
-      parent.chain.map(toRef),
-      async (rootfs) => {
-        switch (step.op.kind) {
-          case "exec":
-            return (await import("./ops/exec.js")).runExec(step.op, rootfs, op);
-          case "copy":
-            return (await import("./ops/copy.js")).runCopy(step.op, rootfs, op);
-          case "workdir":
-            return (await import("./ops/workdir.js")).runWorkdir(step.op, rootfs);
-        }
-      },
-      { ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}), signal: ctx.signal },
-    );
+    // A WORKDIR that already exists changes nothing: no layer, no mount.
+    const unchanged = step.op.kind === "workdir" && (await ctx.snapshotter.isPlainDirectory(parent.chain.map(toRef), step.op.path, ctx.signal));
+    layer = unchanged
+      ? null
+      : await ctx.snapshotter.runMutable(
+          parent.chain.map(toRef),
+          async (rootfs) => {
+            switch (step.op.kind) {
+              case "exec":
+                return (await import("./ops/exec.js")).runExec(step.op, rootfs, op);
+              case "copy":
+                return (await import("./ops/copy.js")).runCopy(step.op, rootfs, op);
+              case "workdir":
+                return (await import("./ops/workdir.js")).runWorkdir(step.op, rootfs);
+            }
+          },
+          { ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}), signal: ctx.signal },
+        );
   } catch (err) {
     const cancelled = ctx.signal.aborted;
     const failure = stepFailure(err, step, tail, cancelled);

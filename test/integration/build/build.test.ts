@@ -72,6 +72,20 @@ describe("tsbuild build", () => {
     expect(config.history.map((h: { empty_layer?: boolean }) => h.empty_layer === true).slice(-3)).toEqual([false, false, true]);
   });
 
+  test("WORKDIR makes a layer only when it creates the directory", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nWORKDIR /bin\nWORKDIR /made/here\nWORKDIR /made\nRUN pwd > /pwd\nCMD ["cat", "/pwd"]\n` });
+    const root = freshRoot();
+    const r = await build(ctx, root, ["-t", "workdir:1", "-o", "type=oci,dest=img.tar"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(stepsBy(r.events).ran).toHaveLength(4);
+    const inspect = await runTsbuild(["inspect", "workdir:1"], { cwd: ctx, env: { TSBUILD_ROOT: root } });
+    const { config } = JSON.parse(inspect.stdout);
+    // After the base: WORKDIR /bin (exists: empty), /made/here (created), /made (exists now: empty), RUN, CMD (empty).
+    expect(config.history.map((h: { empty_layer?: boolean }) => h.empty_layer === true).slice(-5)).toEqual([true, false, true, false, true]);
+    expect(config.config.WorkingDir).toBe("/made");
+    expect(runImage(join(ctx, "img.tar"), "1").trim()).toBe("/made");
+  });
+
   test("a changed file reruns only the COPY that selects it and what follows; comments and ignored files rerun nothing", async () => {
     const ctx = makeContext({
       Dockerfile: [`FROM ${fixture.base} AS a`, "COPY one.txt /one", "RUN cat /one", `FROM ${fixture.base}`, "RUN echo independent", "COPY two.txt /two", "RUN cat /two", "COPY --from=a /one /from-a", ""].join("\n"),
