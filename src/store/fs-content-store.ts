@@ -24,7 +24,6 @@
  * store. Reads verify content (see {@link FsContentStore.openBlob}).
  */
 import { createHash } from "node:crypto";
-import { writeSync } from "node:fs";
 import { chmod, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { pipeline, type Readable } from "node:stream";
 import { BuildError } from "../diagnostics/build-error.js";
@@ -43,6 +42,7 @@ import type {
 import { blobFile, storeLayout, type StoreLayout } from "./layout.js";
 import { cleanStaleTempFiles, DEFAULT_STALE_TEMP_AGE_MS, errnoCode, tempFilePath } from "./temp-files.js";
 import { corruptBlobError, VerifyingStream } from "./verify-stream.js";
+import { WriteBehind } from "./write-behind.js";
 
 /** Mode of published blob files: read-only, see the module comment. */
 const BLOB_MODE = 0o444;
@@ -62,20 +62,6 @@ function mismatch(message: string): BuildError {
 function notFound(digest: Digest): BuildError {
   return new BuildError("STORE_NOT_FOUND", `blob ${digest} is not in the local store`);
 }
-
-/**
- * Writes all of `data` at the file's current position, synchronously: the
- * bytes land in the page cache (the fsync before publishing is what waits
- * for the disk), and an awaited thread-pool write per downloaded chunk
- * (64 KiB) held back pulls.
- */
-function writeAll(fh: FileHandle, data: Uint8Array): void {
-  let offset = 0;
-  while (offset < data.length) offset += writeSync(fh.fd, data, offset, data.length - offset);
-}
-
-/** Bytes written between background `fdatasync` calls of a streamed blob. */
-const FLUSH_EVERY = 32 << 20;
 
 /** Filesystem implementation of {@link ContentStore}. Create with {@link FsContentStore.open}. */
 export class FsContentStore implements ContentStore {
@@ -128,7 +114,9 @@ export class FsContentStore implements ContentStore {
       this.#check(digest, content.length, expected);
       if (await this.hasBlob(digest)) return { digest, size: content.length, created: false };
       return this.#publish(async (fh) => {
-        writeAll(fh, content);
+        const out = new WriteBehind(fh);
+        out.write(content);
+        await out.settle();
         return { digest, size: content.length };
       }, signal, what);
     }
@@ -136,8 +124,7 @@ export class FsContentStore implements ContentStore {
     return this.#publish(async (fh) => {
       const hash = createHash("sha256");
       let size = 0;
-      let unsynced = 0;
-      let flushing: Promise<void> | undefined;
+      const out = new WriteBehind(fh);
       const iterator = content[Symbol.asyncIterator]();
       try {
         for (;;) {
@@ -149,23 +136,15 @@ export class FsContentStore implements ContentStore {
             throw mismatch(`blob ${expected.digest} is longer than the expected ${expected.size} bytes`);
           }
           hash.update(chunk);
-          writeAll(fh, chunk);
-          // Start the disk writeback in the background every 32 MiB, so the
-          // fsync before publishing waits only for the tail.
-          unsynced += chunk.length;
-          if (unsynced >= FLUSH_EVERY && flushing === undefined) {
-            unsynced = 0;
-            flushing = fh.datasync().finally(() => (flushing = undefined));
-            flushing.catch(() => undefined);
-          }
+          out.write(chunk);
         }
       } catch (err) {
-        await flushing?.catch(() => undefined);
+        await out.settle().catch(() => undefined);
         // Stop the source (closes sockets/files) when we give up early.
         await Promise.resolve(iterator.return?.()).catch(() => undefined);
         throw err;
       }
-      await flushing?.catch(() => undefined);
+      await out.settle();
       const digest: Digest = `sha256:${hash.digest("hex")}`;
       this.#check(digest, size, expected);
       return { digest, size };

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from "node:fs";
 import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
 import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { BuildError } from "../../diagnostics/build-error.js";
 import type { Digest } from "../digest.js";
+import { WriteBehind } from "../../store/write-behind.js";
 import { MediaType } from "../media-types.js";
 import { compareUtf8, tarPathOf, type LayerEntry } from "./entry.js";
 import { ParallelGzip } from "./gzip.js";
@@ -60,8 +61,6 @@ export interface WriteLayerResult {
 }
 
 const READ_CHUNK = 1 << 20;
-/** Bytes written between background `fdatasync` calls of a layer file. */
-const FLUSH_EVERY = 32 << 20;
 
 function internal(message: string): BuildError {
   return new BuildError("INTERNAL", `layer writer: ${message}`);
@@ -216,35 +215,21 @@ async function fileSink(path: string): Promise<Sink> {
   // after fsync, so `path` never holds a truncated layer.
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${randomBytes(6).toString("hex")}`);
   const fh: FileHandle = await open(tmp, "wx", 0o644);
+  const out = new WriteBehind(fh);
   let closed = false;
-  let unsynced = 0;
-  let flushing: Promise<void> | undefined;
   return {
-    // Synchronous writes: they land in the page cache (the fsync at commit
-    // is what waits for the disk), and an awaited write per chunk stalled
-    // the single pass of read → hash → compress → hash → write.
     async write(chunk) {
-      let off = 0;
-      while (off < chunk.length) off += writeSync(fh.fd, chunk, off, chunk.length - off);
-      // Start the disk writeback early, in the background, every 32 MiB: the
-      // fsync at commit then only waits for the tail (a 256 MiB layer spent
-      // ~250 ms in that final fsync). Not awaited: it overlaps hashing.
-      unsynced += chunk.length;
-      if (unsynced >= FLUSH_EVERY && flushing === undefined) {
-        unsynced = 0;
-        flushing = fh.datasync().finally(() => (flushing = undefined));
-        flushing.catch(() => undefined);
-      }
+      out.write(chunk);
     },
     async commit() {
-      await flushing?.catch(() => undefined);
+      await out.settle();
       await fh.sync();
       closed = true;
       await fh.close();
       await rename(tmp, path);
     },
     async abort() {
-      await flushing?.catch(() => undefined);
+      await out.settle().catch(() => undefined);
       if (!closed) await fh.close().catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
     },
