@@ -247,7 +247,6 @@ export class RuncSandbox implements Sandbox {
     }
   }
 
-  /** `runc delete --force`: kills and removes the container if it still exists. Never throws. */
   /**
    * Whether the runtime still has state for `id`. runc and crun keep a
    * container's state in `<root>/<id>/` and remove it when `run` returns
@@ -263,6 +262,7 @@ export class RuncSandbox implements Sandbox {
     }
   }
 
+  /** `runc delete --force`: kills and removes the container if it still exists. Never throws. */
   private async deleteContainer(id: string): Promise<void> {
     try {
       await runtimeCommand({ runtime: this.runtime, root: this.stateRoot, args: ["delete", "--force", id] });

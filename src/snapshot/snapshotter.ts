@@ -163,13 +163,6 @@ export class Snapshotter {
   }
 
   /**
-   * The snapshot directories of `chain` (base first), top-most first, as
-   * overlay wants them. A layer repeated in a chain (two steps that made the
-   * same change) appears once, at its top-most place: overlayfs refuses a
-   * directory listed twice, and the upper copy shadows every file, whiteout
-   * and opaque marker of the lower one, so dropping the lower is equivalent.
-   */
-  /**
    * Whether `path` (absolute, inside the image) is a directory in the
    * filesystem `chain` stacks up, answered from the layer directories
    * without mounting them. Only the plain case says true: every component
@@ -209,6 +202,13 @@ export class Snapshotter {
     return true;
   }
 
+  /**
+   * The snapshot directories of `chain` (base first), top-most first, as
+   * overlay wants them. A layer repeated in a chain (two steps that made the
+   * same change) appears once, at its top-most place: overlayfs refuses a
+   * directory listed twice, and the upper copy shadows every file, whiteout
+   * and opaque marker of the lower one, so dropping the lower is equivalent.
+   */
   private async lowerDirs(chain: readonly LayerRef[], signal: AbortSignal | undefined): Promise<string[]> {
     const dirs = await Promise.all(chain.map((l) => this.ensure(l, signal)));
     const seen = new Set<string>();
@@ -269,7 +269,6 @@ export class Snapshotter {
   }
 }
 
-/** Renames a finished directory into place; if another build got there first, keeps theirs (same content). */
 /**
  * The `trusted.overlay.opaque` value of `dir` ("y" for an opaque directory:
  * set by extraction for `.wh..wh..opq`, or by overlayfs itself), or
@@ -286,6 +285,7 @@ function opaqueMark(dir: string): string | undefined {
   return value === null ? undefined : value.toString();
 }
 
+/** Renames a finished directory into place; if another build got there first, keeps theirs (same content). */
 async function publish(from: string, to: string): Promise<void> {
   try {
     await rename(from, to);

@@ -105,7 +105,9 @@ export class ImageStore {
   }
 
   /**
-   * Records `image` under `image.name`, replacing what that name held.
+   * Records `image` under `image.name`, replacing what that name held; if
+   * the name already holds this image, the record is kept as it is (its
+   * `updated` time too) and nothing is written.
    * The blobs must already be in the content store (see {@link PutImageOptions}).
    *
    * @throws BuildError REF_INVALID for a name with both or neither tag and digest.
