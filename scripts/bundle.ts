@@ -41,7 +41,7 @@ const staticChevrotain: Plugin = {
   name: "static-chevrotain",
   setup(b) {
     b.onResolve({ filter: /\/chevrotain\.js$/ }, (args) =>
-      args.importer.includes(`${join("dist", "grammar")}`) ? { path: "chevrotain-static", namespace: "tsbuild" } : undefined,
+      args.importer.includes(join("dist", "grammar")) ? { path: "chevrotain-static", namespace: "tsbuild" } : undefined,
     );
     b.onLoad({ filter: /^chevrotain-static$/, namespace: "tsbuild" }, () => ({
       contents: 'export { createToken, Lexer, EmbeddedActionsParser } from "chevrotain";',
@@ -66,9 +66,8 @@ const staticUndiciParts: Plugin = {
       contents: [
         "export function requireUndiciPart(part) {",
         "  switch (part) {",
-        `    case "agent": return require(${JSON.stringify(UNDICI_PART_PATHS.agent)});`,
-        `    case "api-request": return require(${JSON.stringify(UNDICI_PART_PATHS["api-request"])});`,
-        `    case "connect": return require(${JSON.stringify(UNDICI_PART_PATHS.connect)});`,
+        // One static require per part, so esbuild sees (and inlines) each file.
+        ...Object.entries(UNDICI_PART_PATHS).map(([part, file]) => `    case ${JSON.stringify(part)}: return require(${JSON.stringify(file)});`),
         "  }",
         '  throw new Error("unknown undici part " + part);',
         "}",
