@@ -2,23 +2,12 @@ import { chmod, mkdir, readdir, readFile, stat, utimes, writeFile } from "node:f
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { BuildError } from "../../../src/diagnostics/build-error.js";
 import { digestOf, type Digest } from "../../../src/oci/digest.js";
 import { FsContentStore } from "../../../src/store/fs-content-store.js";
 import { cleanStaleTempFiles } from "../../../src/store/temp-files.js";
-import { chunks, tempRoot } from "./helpers.js";
+import { chunks, codeOf, tempRoot } from "./helpers.js";
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(BuildError);
-    return (err as BuildError).code;
-  }
-  throw new Error("expected a rejection");
-}
 
 async function drain(stream: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];

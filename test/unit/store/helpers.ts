@@ -2,7 +2,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach } from "vitest";
+import { afterEach, expect } from "vitest";
+import { BuildError } from "../../../src/diagnostics/build-error.js";
 import { digestOf, type Digest } from "../../../src/oci/digest.js";
 import { MediaType } from "../../../src/oci/media-types.js";
 import type { ContentStore } from "../../../src/store/content-store.js";
@@ -58,4 +59,15 @@ export async function* chunks(data: Uint8Array, size: number, delayMs = 0): Asyn
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     yield data.subarray(i, i + size);
   }
+}
+
+/** The BuildError code `p` rejects with (fails the test when it resolves or throws something else). */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(BuildError);
+    return (err as BuildError).code;
+  }
+  throw new Error("expected a rejection");
 }

@@ -7,19 +7,9 @@ import { MediaType } from "../../../src/oci/media-types.js";
 import { parseReference } from "../../../src/registry/reference.js";
 import { manifestDescriptor, recordKey } from "../../../src/store/image-record.js";
 import { openStore, type LocalStore } from "../../../src/store/store.js";
-import { storeSampleImage, tempRoot, type SampleImage } from "./helpers.js";
+import { codeOf, storeSampleImage, tempRoot, type SampleImage } from "./helpers.js";
 
 const platform = { os: "linux", architecture: "amd64" };
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(BuildError);
-    return (err as BuildError).code;
-  }
-  throw new Error("expected a rejection");
-}
 
 async function setup(): Promise<LocalStore> {
   return openStore({ root: await tempRoot() });
