@@ -9,6 +9,7 @@ import { FsContentStore } from "./fs-content-store.js";
 import { ImageStore } from "./image-store.js";
 import { STORE_LAYOUT_VERSION, storeLayout, type StoreLayout } from "./layout.js";
 import { resolveStoreRoot, type StoreEnv } from "./root.js";
+import { markTopDirectory } from "./top-directory.js";
 import { errnoCode } from "./temp-files.js";
 
 /** Options for {@link openStore}. */
@@ -47,7 +48,8 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<LocalSt
   const root = resolveStoreRoot({ root: options.root, env: options.env });
   const layout = storeLayout(root);
   throwIfAborted(options.signal, "opening the store");
-  await mkdir(layout.tmpDir, { recursive: true });
+  // A new store's tmp/ gets the top-directory mark once, when it is made (see top-directory.ts).
+  if ((await mkdir(layout.tmpDir, { recursive: true })) !== undefined) await markTopDirectory(layout.tmpDir);
   await checkLayoutVersion(layout, options.signal);
   const content = await FsContentStore.open(root, { staleTempAgeMs: options.staleTempAgeMs, signal: options.signal });
   const images = await ImageStore.open(layout, content);
