@@ -25,8 +25,9 @@ const WINDOW = 32 * 1024;
  * stream), the last one with `Z_FINISH`. Output bytes depend only on the
  * input and the level — never on scheduling — so layer digests are
  * reproducible; the ratio is within a fraction of a percent of serial gzip.
- * Blocks that look incompressible are stored rather than deflated (see
- * {@link incompressible}).
+ * Blocks that look incompressible are stored rather than deflated, and
+ * mostly incompressible ones deflated with run-length matches only (see
+ * {@link sampleBlock}).
  *
  * Why not `zlib.createGzip()`: a single deflate stream uses one core, about
  * 30 MB/s on incompressible data on the reference 2-core machine; this
@@ -120,11 +121,9 @@ export class ParallelGzip {
       chunkSize: BLOCK + (BLOCK >> 4) + 1024,
     };
     if (this.dictionary !== undefined) options.dictionary = this.dictionary;
-    const level = this.level;
-    const job =
-      level > 0 && input.length >= SAMPLE_MIN_BLOCK && incompressible(input)
-        ? Promise.resolve(storedBlocks(input, final))
-        : deflateAsync(input, options);
+    const kind = this.level > 0 && input.length >= SAMPLE_MIN_BLOCK ? sampleBlock(input) : "text";
+    if (kind === "mostly-random") options.strategy = constants.Z_RLE;
+    const job = kind === "random" ? Promise.resolve(storedBlocks(input, final)) : deflateAsync(input, options);
     // A later block may fail while an earlier one is awaited; it is awaited
     // (and rethrown) in its turn, so only silence the "unhandled" report.
     job.catch(() => undefined);
@@ -158,25 +157,36 @@ const SAMPLE_SIZE = 4 * 1024;
 const SAMPLES = 4;
 /** A block whose samples shrink by less than 3% is stored, not deflated. */
 const STORE_RATIO = 0.97;
+/** A block whose samples shrink by less than 25% is deflated with run-length matches only. */
+const RLE_RATIO = 0.75;
 
 /**
- * Whether a block looks incompressible (random, encrypted or already
- * compressed data): four 4 KiB samples spread over it are deflated at
- * level 1, and if they do not shrink by 3% the block is emitted as stored
- * deflate blocks instead. Why: zlib spends ~30 ns per byte of random data
- * for nothing (it ends up storing it too), and image layers are full of
- * already-compressed files; klauspost/compress and zstd skip such data the
- * same way. The decision depends only on the block's bytes, so output stays
- * deterministic; the cost is ~1.5% of a block's deflate time.
+ * What a block looks like, from four 4 KiB samples spread over it and
+ * deflated at level 1 (~0.1 ms, synchronous: less than a thread-pool round
+ * trip); the decision depends only on the block's bytes, so output stays
+ * deterministic:
+ *
+ * - `random` (samples shrink by less than 3%: random, encrypted or already
+ *   compressed data): emitted as stored deflate blocks. zlib would spend
+ *   ~30 ns per byte to end up storing it too; image layers are full of
+ *   compressed files, and klauspost/compress and zstd skip such data the
+ *   same way.
+ * - `mostly-random` (less than 25%): such data with runs of zeros between
+ *   it, as in a tar of many small compressed files (headers and padding).
+ *   Deflated with `Z_RLE`: the runs still shrink, the string search that
+ *   finds almost nothing is skipped. Measured on a tar of 20,000 random
+ *   files: 14 ms per MiB and 86.6% of the input, against 43 ms and 85.3%
+ *   with the default strategy; on a Node binary, whose blocks rarely fall in
+ *   this band, 81% against 77% for those blocks.
+ * - `text`: everything else, deflated normally.
  */
-function incompressible(block: Buffer): boolean {
+function sampleBlock(block: Buffer): "random" | "mostly-random" | "text" {
   const parts: Buffer[] = [];
   const step = Math.floor(block.length / SAMPLES);
   for (let i = 0; i < SAMPLES; i++) parts.push(block.subarray(i * step, i * step + SAMPLE_SIZE));
   const sample = Buffer.concat(parts);
-  // Synchronous: 16 KiB at level 1 is ~0.1 ms, less than a thread-pool round trip.
-  const packed = deflateRawSync(sample, { level: 1 });
-  return packed.length >= sample.length * STORE_RATIO;
+  const ratio = deflateRawSync(sample, { level: 1 }).length / sample.length;
+  return ratio >= STORE_RATIO ? "random" : ratio >= RLE_RATIO ? "mostly-random" : "text";
 }
 
 /** Max bytes of one stored deflate block (its LEN field is 16 bits). */
