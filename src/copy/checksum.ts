@@ -16,8 +16,8 @@
  */
 
 import { createHash, type Hash } from "node:crypto";
-import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { BuildError } from "../diagnostics/build-error.js";
+import { TimeSlice } from "../util/time-slice.js";
 import { FileHashCache } from "./file-hash-cache.js";
 import { selectSources, type SelectedSource, type SourceSelection } from "./select.js";
 import { isUrlSource } from "./source-path.js";
@@ -104,13 +104,10 @@ export async function checksumSelection(sel: SourceSelection, opts: ChecksumOpti
   // Pass 2: read what the cache did not vouch for.
   // Small files are read synchronously (see FileHashCache): yield now and then so the event loop stays responsive.
   let next = 0;
-  let slice = performance.now();
+  const slice = new TimeSlice();
   const worker = async (): Promise<void> => {
     for (;;) {
-      if (performance.now() - slice > 10) {
-        await yieldToLoop();
-        slice = performance.now();
-      }
+      await slice.yieldIfDue();
       // Checked after yielding: the other workers may have taken the rest meanwhile.
       if (next >= pending.length) return;
       throwIfAborted(signal);

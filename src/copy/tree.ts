@@ -1,8 +1,8 @@
 import type { Stats } from "node:fs";
 import { constants, lstatSync, readdirSync } from "node:fs";
-import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { IgnoreMatcher, IgnoreWalkState } from "../context/dockerignore.js";
 import { BuildError } from "../diagnostics/build-error.js";
+import { TimeSlice } from "../util/time-slice.js";
 import { goMatch } from "./wildcard.js";
 
 /** What a selected file system entry is. Sockets become empty regular files when copied (BuildKit testCopySocket). */
@@ -185,9 +185,6 @@ export interface WalkTreeOptions {
 /** lstat options, allocated once: the walk calls lstat tens of thousands of times. */
 const NO_THROW = { throwIfNoEntry: false } as const;
 
-/** How long the walk may hold the event loop before yielding (ms). */
-const SLICE_MS = 10;
-
 /**
  * Reads the directory tree below `dirAbs`, keeping what the filters let
  * through, and returns the directory's entries (sorted by name, each
@@ -202,7 +199,7 @@ const SLICE_MS = 10;
  * files in a few hundred milliseconds; on a small machine `lstatSync` costs
  * about 4 µs per file while the promise and callback forms cost 8-25 µs
  * (libuv's thread pool hand-off dominates). The walk yields to the event
- * loop every {@link SLICE_MS} ms so timers, I/O and abort signals are
+ * loop every 10 ms ({@link TimeSlice}) so timers, I/O and abort signals are
  * still served. Why `Stats` and not `BigIntStats`: Node 20 materialises
  * 18 BigInts and 4 Dates per BigIntStats, and the garbage collector then
  * costs more than the system calls; millisecond doubles keep sub-µs
@@ -214,20 +211,9 @@ export async function walkTree(dirAbs: string, cursors: readonly FilterCursor[],
 }
 
 class Walker {
-  private sliceStart = performance.now();
+  private readonly slice = new TimeSlice();
 
   constructor(private readonly signal: AbortSignal | undefined) {}
-
-  /** True when the current slice of synchronous work is used up. */
-  private due(): boolean {
-    return performance.now() - this.sliceStart >= SLICE_MS;
-  }
-
-  private async yield(): Promise<void> {
-    await yieldToLoop();
-    this.sliceStart = performance.now();
-    throwIfAborted(this.signal);
-  }
 
   async walk(dirAbs: string, cursors: readonly FilterCursor[]): Promise<TreeEntry[]> {
     throwIfAborted(this.signal);
@@ -240,7 +226,10 @@ class Walker {
     names.sort();
     const out: TreeEntry[] = [];
     for (const name of names) {
-      if (this.due()) await this.yield();
+      if (this.slice.due()) {
+        await this.slice.yield();
+        throwIfAborted(this.signal);
+      }
       const abs = `${dirAbs}/${name}`;
       let raw: Stats | undefined;
       try {

@@ -1,5 +1,5 @@
-import { constants } from "node:fs";
-import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readlink, symlink, unlink, writeFile } from "node:fs/promises";
+import { chmodSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readlinkSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmod, lchown, writeFile } from "node:fs/promises";
 import { xattr } from "../oci/xattr-binding.js";
 import { BuildError } from "../diagnostics/build-error.js";
 import { splitDevice } from "../oci/layer/walk.js";
@@ -9,6 +9,7 @@ import { destConflict } from "./errors.js";
 import { TaskPool } from "./pool.js";
 import { ioError, throwIfAborted, type TreeEntry } from "./tree.js";
 import { readLayerXattrsSync } from "./xattrs.js";
+import { TimeSlice } from "../util/time-slice.js";
 
 /** How copied entries are owned and moded. */
 export interface WriteTreeOptions {
@@ -22,8 +23,8 @@ export interface WriteTreeOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Files copied concurrently. */
-const COPY_CONCURRENCY = 8;
+/** Special files (mknod runs as a tool) created concurrently. */
+const SPECIAL_CONCURRENCY = 4;
 
 /** Effective ids of this process: files it creates start owned by them. */
 const EUID = process.geteuid?.() ?? 0;
@@ -64,6 +65,16 @@ function seconds(ms: number): number {
  * and the new file is created with `O_EXCL` (`COPYFILE_EXCL`), which fails
  * rather than write through a symlink. A directory never replaces a
  * non-directory and vice versa (BuildKit errors the same way).
+ *
+ * Why synchronous system calls: a copy is a long run of small metadata
+ * calls (create, copy, chown, utimes per file). Through libuv's thread pool
+ * each call costs two thread wake-ups, and on a virtual machine a wake-up
+ * across CPUs is an interrupt to the hypervisor: on the 2-core reference
+ * machine the wake-ups (`futex_wake`, `try_to_wake_up`) took more CPU than
+ * the copies. The writer makes the calls on the main thread instead and
+ * yields to the event loop every 10 ms ({@link TimeSlice}), so progress
+ * output and parallel stages keep running. Special files still go through
+ * `mknod` as a tool, a few at a time.
  */
 export class TreeWriter {
   /** Non-directory entries written. */
@@ -72,10 +83,12 @@ export class TreeWriter {
   bytes = 0;
 
   readonly #opts: WriteTreeOptions;
-  readonly #pool = new TaskPool(COPY_CONCURRENCY);
+  readonly #pool = new TaskPool(SPECIAL_CONCURRENCY);
   readonly #times: DeferredTimes[] = [];
   /** First copy of each multiply-linked source inode (`dev:ino`), to link the others to. */
-  readonly #links = new Map<string, Promise<string>>();
+  readonly #links = new Map<string, string>();
+  /** Paces the synchronous calls (see the class comment). */
+  readonly #slice = new TimeSlice();
 
   constructor(opts: WriteTreeOptions) {
     this.#opts = opts;
@@ -87,8 +100,7 @@ export class TreeWriter {
    * messages) and `fresh` tells whether this copy just created it.
    */
   async writeChildren(children: readonly TreeEntry[], host: string, path: string, fresh: boolean): Promise<void> {
-    const setgid = await this.#isSetgid(host);
-    await this.#children(children, { host, path, fresh, setgid });
+    await this.#children(children, { host, path, fresh, setgid: this.#isSetgid(host) });
   }
 
   /**
@@ -98,8 +110,7 @@ export class TreeWriter {
    */
   async writeFileAt(entry: TreeEntry, target: string, path: string): Promise<void> {
     const parent = target.slice(0, target.lastIndexOf("/")) || "/";
-    const setgid = await this.#isSetgid(parent);
-    await this.#pool.run(() => this.#writeLeaf(entry, target, path, false, setgid));
+    await this.#leaf(entry, target, path, false, this.#isSetgid(parent));
   }
 
   /**
@@ -109,7 +120,7 @@ export class TreeWriter {
    */
   async writeDataAt(data: string, target: string, path: string, mode: number): Promise<void> {
     await this.#pool.drain();
-    await this.#clear(target, path);
+    this.#clear(target, path);
     try {
       await writeFile(target, data, { flag: "wx", mode: 0o600 });
       const owner = this.#opts.owner ?? { uid: 0, gid: 0 };
@@ -127,33 +138,34 @@ export class TreeWriter {
     this.#times.push({ host, atime: seconds(entry.st.atimeMs), mtime: seconds(entry.st.mtimeMs) });
   }
 
-  /** Waits until no copy is in flight, ignoring their failures (used when giving up after an error). */
+  /** Waits until no special-file creation is in flight, ignoring their failures (used when giving up after an error). */
   async settle(): Promise<void> {
     await this.#pool.settle();
   }
 
-  /** Waits for the pending copies. */
+  /** Waits for the pending special-file creations. */
   async flush(): Promise<void> {
     await this.#pool.drain();
   }
 
-  /** Waits for the pending copies, then sets directory times (deepest last-registered first). */
+  /** Waits for the pending special files, then sets directory times (deepest last-registered first). */
   async finish(): Promise<void> {
     await this.#pool.drain();
     for (let i = this.#times.length - 1; i >= 0; i--) {
       const t = this.#times[i] as DeferredTimes;
       try {
-        await lutimes(t.host, t.atime, t.mtime);
+        lutimesSync(t.host, t.atime, t.mtime);
       } catch (err) {
         throw ioError(`cannot set times of ${t.host}`, err);
       }
+      await this.#slice.yieldIfDue();
     }
     this.#times.length = 0;
   }
 
-  async #isSetgid(host: string): Promise<boolean> {
+  #isSetgid(host: string): boolean {
     try {
-      return ((await lstat(host)).mode & 0o2000) !== 0;
+      return (lstatSync(host).mode & 0o2000) !== 0;
     } catch (err) {
       throw ioError(`cannot stat ${host}`, err);
     }
@@ -167,9 +179,19 @@ export class TreeWriter {
       if (child.kind === "dir") {
         await this.#dir(child, target, path, dir);
       } else {
-        await this.#pool.run(() => this.#writeLeaf(child, target, path, dir.fresh, dir.setgid));
+        await this.#leaf(child, target, path, dir.fresh, dir.setgid);
       }
     }
+  }
+
+  /** Writes a non-directory: files and symlinks synchronously, special files through the pool. */
+  async #leaf(entry: TreeEntry, target: string, path: string, fresh: boolean, parentSetgid: boolean): Promise<void> {
+    if (entry.kind === "fifo" || entry.kind === "char" || entry.kind === "block") {
+      await this.#pool.run(() => this.#writeSpecial(entry, target, path, fresh, parentSetgid));
+      return;
+    }
+    this.#writeLeaf(entry, target, path, fresh, parentSetgid);
+    await this.#slice.yieldIfDue();
   }
 
   /** The ids an entry gets. */
@@ -190,9 +212,9 @@ export class TreeWriter {
     if (!parent.fresh) {
       let existing;
       try {
-        existing = await lstat(target);
+        existing = lstatSync(target, { throwIfNoEntry: false });
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw ioError(`cannot stat ${target}`, err);
+        throw ioError(`cannot stat ${target}`, err);
       }
       if (existing !== undefined) {
         // fsutil copyDirectoryOnly: a directory merges into a directory, never replaces anything else.
@@ -202,58 +224,71 @@ export class TreeWriter {
     }
     if (fresh) {
       try {
-        await mkdir(target, { mode: 0o700 });
+        mkdirSync(target, { mode: 0o700 });
       } catch (err) {
         throw ioError(`cannot create directory ${path}`, err);
       }
     }
     // Existing directories take the source's metadata too (fsutil overwriteTargetMetadata for sub-directories).
     const mode = this.#modeOf(entry);
-    await this.#metadata(entry, target, path, mode, true, false);
+    this.#metadata(entry, target, path, mode, true, false);
     this.deferTimes(target, entry);
     await this.#children(entry.children ?? [], { host: target, path, fresh, setgid: (mode & 0o2000) !== 0 });
   }
 
-  async #writeLeaf(entry: TreeEntry, target: string, path: string, fresh: boolean, parentSetgid: boolean): Promise<void> {
-    throwIfAborted(this.#opts.signal);
-    if (!fresh) await this.#clear(target, path);
+  /** A regular file, symlink or socket, with its metadata. */
+  #writeLeaf(entry: TreeEntry, target: string, path: string, fresh: boolean, parentSetgid: boolean): void {
+    if (!fresh) this.#clear(target, path);
     try {
       switch (entry.kind) {
         case "file":
-          await this.#file(entry, target);
+          this.#file(entry, target);
           break;
         case "symlink":
-          await symlink(await readlink(entry.abs), target);
+          symlinkSync(readlinkSync(entry.abs), target);
           break;
         case "socket":
-          await writeFile(target, "", { flag: "wx", mode: 0o600 });
+          writeFileSync(target, "", { flag: "wx", mode: 0o600 });
           break;
-        case "fifo":
-          await runTool("mknod", ["-m", "000", target, "p"], this.#toolOptions());
-          break;
-        case "char":
-        case "block": {
-          const { major, minor } = splitDevice(entry.st.rdev);
-          await runTool("mknod", ["-m", "000", target, entry.kind === "char" ? "c" : "b", String(major), String(minor)], this.#toolOptions());
-          break;
-        }
-        case "dir":
-          throw new BuildError("INTERNAL", `directory ${path} passed as a leaf`);
+        default:
+          throw new BuildError("INTERNAL", `${entry.kind} ${path} passed as a plain leaf`);
       }
     } catch (err) {
       throw ioError(`cannot copy to ${path}`, err);
     }
+    this.#finishLeaf(entry, target, path, parentSetgid);
+  }
+
+  /** A FIFO or device node, made by `mknod` (there is no mknod in Node's API), with its metadata. */
+  async #writeSpecial(entry: TreeEntry, target: string, path: string, fresh: boolean, parentSetgid: boolean): Promise<void> {
+    throwIfAborted(this.#opts.signal);
+    if (!fresh) this.#clear(target, path);
+    try {
+      if (entry.kind === "fifo") {
+        await runTool("mknod", ["-m", "000", target, "p"], this.#toolOptions());
+      } else {
+        const { major, minor } = splitDevice(entry.st.rdev);
+        await runTool("mknod", ["-m", "000", target, entry.kind === "char" ? "c" : "b", String(major), String(minor)], this.#toolOptions());
+      }
+    } catch (err) {
+      throw ioError(`cannot copy to ${path}`, err);
+    }
+    this.#finishLeaf(entry, target, path, parentSetgid);
+  }
+
+  /** Owner, mode, xattrs and times of a just-written non-directory. */
+  #finishLeaf(entry: TreeEntry, target: string, path: string, parentSetgid: boolean): void {
     const owner = this.#ownerOf(entry);
     const mode = this.#modeOf(entry);
     // A new entry belongs to us (and to the directory's group under a set-group-id directory).
     const chown = owner.uid !== EUID || owner.gid !== EGID || parentSetgid;
     // copyFile gave the file the source's mode; nothing to do unless chown cleared set-id bits or --chmod differs.
     const modeIsSet = entry.kind === "file" && !chown && mode === (entry.st.mode & 0o7777);
-    await this.#metadata(entry, target, path, mode, chown, modeIsSet);
+    this.#metadata(entry, target, path, mode, chown, modeIsSet);
     this.files++;
     if (entry.kind === "file") this.bytes += entry.st.size;
     try {
-      await lutimes(target, seconds(entry.st.atimeMs), seconds(entry.st.mtimeMs));
+      lutimesSync(target, seconds(entry.st.atimeMs), seconds(entry.st.mtimeMs));
     } catch (err) {
       throw ioError(`cannot set times of ${path}`, err);
     }
@@ -264,43 +299,35 @@ export class TreeWriter {
   }
 
   /** Removes a non-directory in the way (never following it); a directory there is an error. */
-  async #clear(target: string, path: string): Promise<void> {
+  #clear(target: string, path: string): void {
     let st;
     try {
-      st = await lstat(target);
+      st = lstatSync(target, { throwIfNoEntry: false });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
       throw ioError(`cannot stat ${target}`, err);
     }
+    if (st === undefined) return;
     if (st.isDirectory()) throw destConflict(`cannot replace to directory ${path} with file`);
     try {
-      await unlink(target);
+      unlinkSync(target);
     } catch (err) {
       throw ioError(`cannot remove ${path}`, err);
     }
   }
 
   /** Copies a regular file's data (or hard-links it to an earlier copy of the same inode). */
-  async #file(entry: TreeEntry, target: string): Promise<void> {
+  #file(entry: TreeEntry, target: string): void {
     if (entry.st.nlink > 1) {
       const key = `${entry.st.dev}:${entry.st.ino}`;
       const first = this.#links.get(key);
       if (first !== undefined) {
-        const firstTarget = await first;
-        await link(firstTarget, target);
+        linkSync(first, target);
         return;
       }
-      let done!: (t: string) => void;
-      this.#links.set(key, new Promise<string>((r) => (done = r)));
-      try {
-        await copyFile(entry.abs, target, constants.COPYFILE_EXCL);
-      } finally {
-        done(target);
-      }
-      return;
+      this.#links.set(key, target);
     }
     // COPYFILE_EXCL: O_CREAT|O_EXCL, so an entry planted meanwhile (even a symlink) makes it fail instead of being written through.
-    await copyFile(entry.abs, target, constants.COPYFILE_EXCL);
+    copyFileSync(entry.abs, target, constants.COPYFILE_EXCL);
   }
 
   /**
@@ -308,13 +335,13 @@ export class TreeWriter {
    * set-id bits and file capabilities. `modeIsSet` skips the chmod when the
    * file was created with the right mode already (copyFile copies it).
    */
-  async #metadata(entry: TreeEntry, target: string, path: string, mode: number, chown: boolean, modeIsSet: boolean): Promise<void> {
+  #metadata(entry: TreeEntry, target: string, path: string, mode: number, chown: boolean, modeIsSet: boolean): void {
     try {
       if (chown) {
         const { uid, gid } = this.#ownerOf(entry);
-        await lchown(target, uid, gid);
+        lchownSync(target, uid, gid);
       }
-      if (entry.kind !== "symlink" && !modeIsSet) await chmod(target, mode);
+      if (entry.kind !== "symlink" && !modeIsSet) chmodSync(target, mode);
     } catch (err) {
       throw ioError(`cannot set owner and mode of ${path}`, err);
     }
@@ -328,7 +355,7 @@ export class TreeWriter {
     if (xattrs === undefined) return;
     for (const [name, value] of xattrs) {
       try {
-        await xattr().setAttribute(target, name, value);
+        xattr().setAttributeSync(target, name, value);
       } catch {
         // BuildKit's file backend logs and ignores xattr failures (e.g. user.* on a file system without them).
       }

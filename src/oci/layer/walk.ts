@@ -1,6 +1,6 @@
-import type { Stats } from "node:fs";
-import { lstat, readdir, readlink } from "node:fs/promises";
+import { lstatSync, readdirSync, readlinkSync, type Stats } from "node:fs";
 import { join } from "node:path";
+import { TimeSlice } from "../../util/time-slice.js";
 import { xattr } from "../xattr-binding.js";
 import { BuildError } from "../../diagnostics/build-error.js";
 import { compareUtf8, isLayerXattr, type LayerEntry, type LayerEntryType } from "./entry.js";
@@ -16,9 +16,6 @@ export interface WalkOptions {
    */
   readonly xattrs?: "layer" | "all";
 }
-
-/** Files stat'ed concurrently within one directory. */
-const STAT_CONCURRENCY = 32;
 
 /** Throws BuildError ABORTED when `signal` is aborted. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
@@ -54,24 +51,31 @@ export function xattrErrno(err: unknown): number | undefined {
 const ENOTSUP = 95;
 const ENODATA = 61;
 
-/** Reads the extended attributes of `path` (never following a symlink), sorted by name. */
-export async function readXattrs(
-  path: string,
-  filter: (name: string) => boolean,
-): Promise<Map<string, Buffer> | undefined> {
+/**
+ * Reads the extended attributes of `path` that `filter` accepts (never
+ * following a symlink), sorted by name; undefined when there are none or
+ * the file system has no xattrs.
+ *
+ * Why synchronous: walks and copies read them for every file, and the
+ * asynchronous binding costs a thread-pool round trip for what is almost
+ * always an empty list; the `llistxattr` call itself takes a few
+ * microseconds.
+ */
+export function readXattrsSync(path: string, filter: (name: string) => boolean): Map<string, Buffer> | undefined {
   let names: string[];
   try {
-    names = await xattr().listAttributes(path);
+    names = xattr().listAttributesSync(path);
   } catch (err) {
     if (xattrErrno(err) === ENOTSUP) return undefined;
     throw err;
   }
+  if (names.length === 0) return undefined;
   const wanted = names.filter(filter).sort(compareUtf8);
   if (wanted.length === 0) return undefined;
   const out = new Map<string, Buffer>();
   for (const name of wanted) {
     try {
-      const value = await xattr().getAttribute(path, name);
+      const value = xattr().getAttributeSync(path, name);
       if (value !== null) out.set(name, value);
     } catch (err) {
       // Removed between list and get: the attribute is simply gone.
@@ -105,6 +109,10 @@ export interface WalkedEntry extends LayerEntry {
  * sort order) and `hardlink` entries pointing at it, so the tar keeps them
  * linked; other types are never grouped (overlayfs shares one inode among
  * its whiteouts, which must stay separate entries).
+ *
+ * The system calls are synchronous, in slices of 10 ms between event-loop
+ * turns ({@link TimeSlice}): a diff walks every file of a layer, and the
+ * thread-pool hand-off of the asynchronous forms cost more than the calls.
  */
 export async function walkDirectory(root: string, options: WalkOptions = {}): Promise<WalkedEntry[]> {
   const { signal } = options;
@@ -112,43 +120,41 @@ export async function walkDirectory(root: string, options: WalkOptions = {}): Pr
   const out: WalkedEntry[] = [];
   /** Inode keys of regular files with more than one link. */
   const inodes = new Map<WalkedEntry, string>();
+  const slice = new TimeSlice();
 
   async function visit(rel: string): Promise<void> {
     throwIfAborted(signal);
     const abs = rel === "" ? root : join(root, rel);
-    const names = await readdir(abs);
     const children: WalkedEntry[] = [];
-    for (let i = 0; i < names.length; i += STAT_CONCURRENCY) {
-      const batch = names.slice(i, i + STAT_CONCURRENCY);
-      const results = await Promise.all(
-        batch.map(async (name) => {
-          const childRel = rel === "" ? name : `${rel}/${name}`;
-          const childAbs = join(root, childRel);
-          const st = await lstat(childAbs);
-          const type = typeOf(st);
-          if (type === undefined) return undefined;
-          const xattrs = await readXattrs(childAbs, filter);
-          const { major, minor } = splitDevice(st.rdev);
-          const device = type === "char-device" || type === "block-device";
-          const entry: WalkedEntry = {
-            path: childRel,
-            type,
-            mode: st.mode & 0o7777,
-            uid: st.uid,
-            gid: st.gid,
-            mtimeMs: st.mtimeMs,
-            size: type === "file" ? st.size : 0,
-            rdev: st.rdev,
-            ...(type === "symlink" ? { linkTarget: await readlink(childAbs) } : {}),
-            ...(device ? { devMajor: major, devMinor: minor } : {}),
-            ...(xattrs !== undefined ? { xattrs } : {}),
-            ...(type === "file" ? { sourcePath: childAbs } : {}),
-          };
-          if (type === "file" && st.nlink > 1) inodes.set(entry, `${st.dev}:${st.ino}`);
-          return entry;
-        }),
-      );
-      for (const r of results) if (r !== undefined) children.push(r);
+    for (const name of readdirSync(abs)) {
+      const childRel = rel === "" ? name : `${rel}/${name}`;
+      const childAbs = join(root, childRel);
+      const st = lstatSync(childAbs);
+      const type = typeOf(st);
+      if (type === undefined) continue;
+      const xattrs = readXattrsSync(childAbs, filter);
+      const { major, minor } = splitDevice(st.rdev);
+      const device = type === "char-device" || type === "block-device";
+      const entry: WalkedEntry = {
+        path: childRel,
+        type,
+        mode: st.mode & 0o7777,
+        uid: st.uid,
+        gid: st.gid,
+        mtimeMs: st.mtimeMs,
+        size: type === "file" ? st.size : 0,
+        rdev: st.rdev,
+        ...(type === "symlink" ? { linkTarget: readlinkSync(childAbs) } : {}),
+        ...(device ? { devMajor: major, devMinor: minor } : {}),
+        ...(xattrs !== undefined ? { xattrs } : {}),
+        ...(type === "file" ? { sourcePath: childAbs } : {}),
+      };
+      if (type === "file" && st.nlink > 1) inodes.set(entry, `${st.dev}:${st.ino}`);
+      children.push(entry);
+      if (slice.due()) {
+        await slice.yield();
+        throwIfAborted(signal);
+      }
     }
     for (const child of children) {
       out.push(child);
@@ -157,7 +163,7 @@ export async function walkDirectory(root: string, options: WalkOptions = {}): Pr
   }
 
   try {
-    const rootStat = await lstat(root);
+    const rootStat = lstatSync(root);
     if (!rootStat.isDirectory()) {
       throw new BuildError("INTERNAL", `cannot walk ${root}: not a directory`);
     }
