@@ -1,4 +1,4 @@
-import { lstat, readlink } from "node:fs/promises";
+import { lstatSync, readlinkSync } from "node:fs";
 import { BuildError } from "../diagnostics/build-error.js";
 
 /** Most symlinks followed while resolving one path, as Linux's MAXSYMLINKS. */
@@ -50,6 +50,9 @@ export function hostPath(root: string, parts: readonly string[]): string {
  * tree (no container runs in it); callers still create files with
  * `O_EXCL` so a symlink planted later is never written through.
  *
+ * The `lstat`/`readlink` calls are synchronous: a handful per path, each
+ * cheaper than the thread-pool hand-off of its asynchronous form.
+ *
  * @throws BuildError COPY_DEST_CONFLICT after more than 40 symlinks (ELOOP).
  */
 export async function resolveInRoot(root: string, path: string, options: ResolveInRootOptions = {}): Promise<RootResolution> {
@@ -77,7 +80,7 @@ export async function resolveInRoot(root: string, path: string, options: Resolve
     if (last && !followLast) {
       // Still report whether it exists.
       try {
-        await lstat(hostPath(root, parts));
+        lstatSync(hostPath(root, parts));
       } catch (err) {
         if (!isMissing(err)) throw err;
         missingFrom = parts.length - 1;
@@ -87,7 +90,7 @@ export async function resolveInRoot(root: string, path: string, options: Resolve
     const candidate = hostPath(root, parts);
     let isLink = false;
     try {
-      isLink = (await lstat(candidate)).isSymbolicLink();
+      isLink = (lstatSync(candidate)).isSymbolicLink();
     } catch (err) {
       if (!isMissing(err)) throw err;
       missingFrom = parts.length - 1;
@@ -98,7 +101,7 @@ export async function resolveInRoot(root: string, path: string, options: Resolve
       throw new BuildError("COPY_DEST_CONFLICT", `too many levels of symbolic links resolving "/${parts.join("/")}"`);
     }
     links.push(parts.join("/"));
-    const target = await readlink(candidate);
+    const target = readlinkSync(candidate);
     parts.pop();
     if (target.startsWith("/")) parts.length = 0;
     pending.unshift(...splitComponents(target));

@@ -1,5 +1,5 @@
-import { constants } from "node:fs";
-import { lstat, mkdir, open, readlink } from "node:fs/promises";
+import { constants, lstatSync, readlinkSync } from "node:fs";
+import { mkdir, open } from "node:fs/promises";
 import { join, posix } from "node:path";
 
 /** Most symlinks followed while resolving one path, as Linux's MAXSYMLINKS. */
@@ -24,6 +24,10 @@ function fsError(code: string, message: string): NodeJS.ErrnoException {
  * redirect the caller; callers therefore open the final component with
  * `O_NOFOLLOW` ({@link readFileInRoot}), and only resolve paths in a rootfs no
  * container is running in.
+ *
+ * The `lstat`/`readlink` calls are synchronous: a handful per path, each
+ * cheaper than the thread-pool hand-off of its asynchronous form (four RUN
+ * steps starting together spent tens of milliseconds waiting on it).
  */
 export async function resolveInRoot(root: string, path: string): Promise<string> {
   const resolved: string[] = [];
@@ -39,7 +43,7 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
     const candidate = join(root, ...resolved, name);
     let isLink = false;
     try {
-      isLink = (await lstat(candidate)).isSymbolicLink();
+      isLink = lstatSync(candidate).isSymbolicLink();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== "ENOENT" && code !== "ENOTDIR") throw err;
@@ -51,7 +55,7 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
     if (++followed > MAX_SYMLINKS) {
       throw fsError("ELOOP", `too many levels of symbolic links resolving ${path} in ${root}`);
     }
-    const target = await readlink(candidate);
+    const target = readlinkSync(candidate);
     if (target.startsWith("/")) resolved.length = 0;
     pending.unshift(...splitPath(target));
   }
