@@ -46,12 +46,14 @@ function refreshAfterMs(env: NodeJS.ProcessEnv): number {
 interface BundleManifest {
   readonly bundle: string;
   readonly id: string;
+  /** The bundle is pure ASCII (scripts/bundle.ts escapes the rest), so latin1 decoding gives the same string, ~6x faster than UTF-8. */
+  readonly ascii: boolean;
 }
 
 function readManifest(dir: string): BundleManifest | undefined {
   try {
     const m = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as Partial<BundleManifest>;
-    return typeof m.bundle === "string" && typeof m.id === "string" && /^[0-9a-f]+$/.test(m.id) ? { bundle: m.bundle, id: m.id } : undefined;
+    return typeof m.bundle === "string" && typeof m.id === "string" && /^[0-9a-f]+$/.test(m.id) ? { bundle: m.bundle, id: m.id, ascii: m.ascii === true } : undefined;
   } catch {
     return undefined;
   }
@@ -104,7 +106,7 @@ function writeCache(dir: string, file: string, data: Buffer, id: string): void {
 
 function runBundle(bundleDir: string, manifest: BundleManifest): void {
   const file = path.join(bundleDir, manifest.bundle);
-  const source = fs.readFileSync(file, "utf8");
+  const source = fs.readFileSync(file, manifest.ascii ? "latin1" : "utf8");
   const dir = cacheDir(process.env);
   const cacheFile = dir
     ? path.join(dir, `${manifest.id}-${process.version}-${process.arch}-${commandWord(process.argv.slice(2))}.bin`)

@@ -48,8 +48,11 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<LocalSt
   const root = resolveStoreRoot({ root: options.root, env: options.env });
   const layout = storeLayout(root);
   throwIfAborted(options.signal, "opening the store");
-  // A new store's tmp/ gets the top-directory mark once, when it is made (see top-directory.ts).
-  if ((await mkdir(layout.tmpDir, { recursive: true })) !== undefined) await markTopDirectory(layout.tmpDir);
+  // A new store's tmp/ gets the top-directory mark once, when it is made
+  // (see top-directory.ts). Not awaited: chattr takes a few milliseconds,
+  // the first step directory is made well after, and the mark is only a
+  // placement hint (markTopDirectory never rejects).
+  if ((await mkdir(layout.tmpDir, { recursive: true })) !== undefined) void markTopDirectory(layout.tmpDir);
   await checkLayoutVersion(layout, options.signal);
   const content = await FsContentStore.open(root, { staleTempAgeMs: options.staleTempAgeMs, signal: options.signal });
   const images = await ImageStore.open(layout, content);

@@ -96,4 +96,26 @@ describe("bin/tsbuild start-up", () => {
     expect(run.code).toBe(0);
     expect(run.stderr).not.toContain("extra certs");
   });
+
+  test("the bundle is pure ASCII, as its manifest tells the launcher (which then reads it as latin1)", () => {
+    const m = JSON.parse(readFileSync(join(import.meta.dirname, "../../../dist/bundle/manifest.json"), "utf8")) as { bundle: string; ascii?: boolean };
+    expect(m.ascii).toBe(true);
+    const bytes = readFileSync(join(import.meta.dirname, "../../../dist/bundle", m.bundle));
+    expect(bytes.findIndex((b) => b > 0x7f)).toBe(-1);
+  });
+
+  test("escaped characters keep their meaning: a duration in µs parses through the bundle", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "tsbuild-cwd-"));
+    try {
+      writeFileSync(join(cwd, "Dockerfile"), 'FROM scratch\nHEALTHCHECK --interval=1500000\u00b5s --timeout=2000000\u03bcs CMD ["true"]\n');
+      const ok = await runTsbuild(["check", "."], { cwd });
+      expect(ok.stdout + ok.stderr).toContain("no problems found");
+      expect(ok.code).toBe(0);
+      writeFileSync(join(cwd, "Dockerfile"), 'FROM scratch\nHEALTHCHECK --interval=15xs CMD ["true"]\n');
+      const bad = await runTsbuild(["check", "."], { cwd });
+      expect(bad.stderr).toContain('invalid duration "15xs"');
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
 });

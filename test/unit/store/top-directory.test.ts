@@ -28,6 +28,9 @@ describe("top-directory mark of the store's tmp/", () => {
     if (!(await topDirSupported())) ctx.skip("the test directory's filesystem has no top-directory flag");
     const root = await tempRoot();
     const store = await openStore({ root });
+    // openStore does not wait for chattr (a placement hint): poll for the flag.
+    const deadline = Date.now() + 5000;
+    while (!flagsOf(store.layout.tmpDir).includes("T") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(flagsOf(store.layout.tmpDir)).toContain("T");
     // Other directories keep the default placement.
     expect(flagsOf(root)).not.toContain("T");
