@@ -1,11 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { lstatSync } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Digest } from "../oci/digest.js";
 import type { LayerEntry } from "../oci/layer/entry.js";
-import { xattr } from "../oci/xattr-binding.js";
 import type { FsContentStore } from "../store/fs-content-store.js";
+import { lookupPlain } from "./layer-lookup.js";
 
 // Extraction, overlay mounts, diffs and the layer writer load on first use:
 // a build whose steps are all cached needs none of them.
@@ -165,41 +164,28 @@ export class Snapshotter {
   /**
    * Whether `path` (absolute, inside the image) is a directory in the
    * filesystem `chain` stacks up, answered from the layer directories
-   * without mounting them. Only the plain case says true: every component
-   * is a real directory in the topmost layer that has it (an opaque
-   * directory hides the layers below it). A symlink, a whiteout or anything
-   * else on the way gives false, and the caller takes the mounted path,
-   * which resolves those exactly as overlayfs does.
+   * without mounting them ({@link lookupPlain}). Only the plain case says
+   * true; anything else (a symlink, a whiteout, an unknown overlay mark)
+   * gives false, and the caller takes the mounted path.
    *
    * Why: a WORKDIR naming an existing directory changes nothing, yet its
    * step cost an overlay mount, a diff and an unmount (~35 ms).
    */
   async isPlainDirectory(chain: readonly LayerRef[], path: string, signal?: AbortSignal): Promise<boolean> {
-    let layers = await this.lowerDirs(chain, signal);
-    if (layers.length === 0) return false;
-    let rel = "";
-    for (const name of path.split("/")) {
-      if (name === "" || name === ".") continue;
-      if (name === "..") return false;
-      rel = `${rel}/${name}`;
-      let found = false;
-      for (let i = 0; i < layers.length; i++) {
-        const host = `${layers[i]!}${rel}`;
-        const st = lstatSync(host, { throwIfNoEntry: false });
-        if (st === undefined) continue;
-        if (!st.isDirectory()) return false;
-        const opaque = opaqueMark(host);
-        // Below an opaque directory, lower layers do not show through; any
-        // other mark (newer kernels' "x": whiteouts kept as xattrs) is left
-        // to overlayfs.
-        if (opaque === "y") layers = layers.slice(0, i + 1);
-        else if (opaque !== undefined) return false;
-        found = true;
-        break;
-      }
-      if (!found) return false;
-    }
-    return true;
+    return lookupPlain(await this.lowerDirs(chain, signal), path)?.st.isDirectory() === true;
+  }
+
+  /**
+   * The layer directory whose regular file is what `path` shows in the
+   * filesystem `chain` stacks up, answered without mounting
+   * ({@link lookupPlain}); undefined when `path` is not plainly a regular
+   * file (the caller then mounts). The file's parent directories are real
+   * directories in that layer, so the layer can stand in as a root from
+   * which to read this one file.
+   */
+  async plainFileLayer(chain: readonly LayerRef[], path: string, signal?: AbortSignal): Promise<string | undefined> {
+    const found = lookupPlain(await this.lowerDirs(chain, signal), path);
+    return found?.st.isFile() === true ? found.layer : undefined;
   }
 
   /**
@@ -267,22 +253,6 @@ export class Snapshotter {
     await mkdir(dir, { recursive: true });
     return dir;
   }
-}
-
-/**
- * The `trusted.overlay.opaque` value of `dir` ("y" for an opaque directory:
- * set by extraction for `.wh..wh..opq`, or by overlayfs itself), or
- * undefined when it has none.
- */
-function opaqueMark(dir: string): string | undefined {
-  let value: Buffer | null;
-  try {
-    value = xattr().getAttributeSync(dir, "trusted.overlay.opaque");
-  } catch {
-    // Cannot tell: make the caller take the mounted path.
-    return "unknown";
-  }
-  return value === null ? undefined : value.toString();
 }
 
 /** Renames a finished directory into place; if another build got there first, keeps theirs (same content). */

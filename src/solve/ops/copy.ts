@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import type { StepOp } from "../../plan/graph.js";
 import { applyCopy } from "../../copy/apply.js";
 import { withSourceRoot, type OpContext } from "./context.js";
@@ -7,7 +8,7 @@ type CopyOp = Extract<StepOp, { kind: "copy" }>;
 /** COPY/ADD into `rootfs` (a mounted overlay), reading from the context, a stage or an image. */
 export async function runCopy(op: CopyOp, rootfs: string, ctx: OpContext): Promise<void> {
   const c = op.copy;
-  await withSourceRoot(op.source, ctx, async (root) => {
+  const copyFrom = async (root: string): Promise<void> => {
     await applyCopy({
       root,
       sources: c.sources,
@@ -29,5 +30,40 @@ export async function runCopy(op: CopyOp, rootfs: string, ctx: OpContext): Promi
         : {}),
       signal: ctx.signal,
     });
-  });
+  };
+  const layer = await plainFilesLayer(op, ctx);
+  if (layer !== undefined) return copyFrom(layer);
+  await withSourceRoot(op.source, ctx, copyFrom);
+}
+
+/** Go's `filepath.Match` metacharacters: a source containing one is a pattern. */
+const PATTERN_CHARS = /[*?[\\]/;
+
+/**
+ * For `COPY --from` of plain files (the common `COPY --from=build
+ * /app/bin /usr/local/bin/`): the one layer directory of the source stage
+ * or image that holds every source file, found without mounting
+ * ({@link Snapshotter.plainFileLayer}); the copy then reads from it as its
+ * root. Undefined whenever anything is less simple (ADD, patterns,
+ * directories, symlinks, `--exclude`, `--parents`, heredocs, sources in
+ * different layers): those copy from a mounted read-only view.
+ *
+ * Why it is the same copy: each source resolves, in that layer, to the
+ * very file the mounted view would show (same inode, so same content, mode,
+ * owner, times and extended attributes); only the files themselves are
+ * read, never their parent directories' metadata. Saves an overlay mount
+ * and unmount (two processes) per step.
+ */
+async function plainFilesLayer(op: CopyOp, ctx: OpContext): Promise<string | undefined> {
+  const c = op.copy;
+  if (op.source.kind === "context" || c.kind !== "copy" || c.parents || c.excludes.length > 0 || c.inline.length > 0 || c.sources.length === 0) return undefined;
+  let layer: string | undefined;
+  for (const source of c.sources) {
+    // ".." is resolved after symlinks when mounted: not the lexical join below.
+    if (PATTERN_CHARS.test(source) || source.endsWith("/") || source.split("/").includes("..")) return undefined;
+    const found = await ctx.snapshotter.plainFileLayer(ctx.chainOf(op.source), posix.join("/", source), ctx.signal);
+    if (found === undefined || (layer !== undefined && found !== layer)) return undefined;
+    layer = found;
+  }
+  return layer;
 }

@@ -95,6 +95,21 @@ describe("build flags", () => {
     expect(readFileSync(join(ctx, "out/owners"), "utf8")).toBe("1000:1000\n0:0\n");
   });
 
+  test("COPY --from of a plain file (read from its layer, unmounted) makes the same layer as a pattern source (mounted view)", async () => {
+    const stage = `FROM ${fixture.base} AS src\nRUN mkdir -p /d && echo x > /d/owned && chown 1000:1001 /d/owned && chmod 640 /d/owned\nFROM ${fixture.base}\n`;
+    const diffIds: string[] = [];
+    for (const source of ["/d/owned", "/d/owne[d]"]) {
+      const ctx = makeContext({ Dockerfile: `${stage}COPY --from=src ${source} /copied\n` });
+      const root = freshRoot();
+      const r = await runTsbuild(["build", "--progress=rawjson", "-t", "same:1", "."], { cwd: ctx, env: { TSBUILD_ROOT: root, SOURCE_DATE_EPOCH: "0" } });
+      expect(r.code).toBe(0);
+      const image = JSON.parse((await runTsbuild(["inspect", "same:1"], { cwd: ctx, env: { TSBUILD_ROOT: root } })).stdout) as { config: { rootfs: { diff_ids: string[] } } };
+      diffIds.push(image.config.rootfs.diff_ids.at(-1)!);
+    }
+    expect(diffIds[0]).toMatch(/^sha256:/);
+    expect(diffIds[1]).toBe(diffIds[0]);
+  });
+
   test("--output type=docker (read by skopeo) and type=tar (the filesystem)", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nRUN echo out > /made-here\n` });
     const r = await build(ctx, freshRoot(), ["-t", "outs:1", "-o", "type=docker,dest=d.tar", "-o", "type=tar,dest=fs.tar"]);
