@@ -10,7 +10,9 @@ import {
   lutimesSync,
   mkdirSync,
   openSync,
+  readFileSync,
   readlinkSync,
+  statSync,
   rmSync,
   symlinkSync,
   unlinkSync,
@@ -18,7 +20,7 @@ import {
 } from "node:fs";
 import { lstat, realpath } from "node:fs/promises";
 import type { Readable } from "node:stream";
-import { createGunzip, type Gunzip } from "node:zlib";
+import { createGunzip, gunzipSync, type Gunzip } from "node:zlib";
 import { xattr } from "../oci/xattr-binding.js";
 import { BuildError, isBuildError } from "../diagnostics/build-error.js";
 import type { Digest } from "../oci/digest.js";
@@ -465,6 +467,38 @@ function toIterable(input: LayerInput): AsyncIterable<Uint8Array> {
   return input as AsyncIterable<Uint8Array>;
 }
 
+/** Blob files up to this size are read and inflated in one synchronous call each. */
+const SMALL_BLOB = 8 << 20;
+/** Most bytes a small blob may inflate to in one call; more (a compression bomb, a huge sparse file) falls back to streaming. */
+const SMALL_TAR = 64 << 20;
+
+/**
+ * A small blob file's bytes, read at once; undefined for larger files and
+ * for streams. Why: a base image layer of a few MB went through ~100
+ * thread-pool round trips (file reads, gunzip chunks), each two cross-CPU
+ * wake-ups, for ~5 ms of actual inflating.
+ */
+function readSmallBlob(input: LayerInput): Buffer | undefined {
+  if (typeof input !== "string") return undefined;
+  const size = statSync(input).size;
+  return size <= SMALL_BLOB ? readFileSync(input) : undefined;
+}
+
+/** `blob` inflated in one call, or undefined when it inflates to more than {@link SMALL_TAR} (then it is streamed). */
+function gunzipSmall(blob: Buffer): Buffer | undefined {
+  try {
+    return gunzipSync(blob, { maxOutputLength: SMALL_TAR });
+  } catch (err) {
+    if ((err as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") return undefined;
+    throw err;
+  }
+}
+
+/** One chunk as an async iterable. */
+async function* once(chunk: Buffer): AsyncGenerator<Buffer> {
+  yield chunk;
+}
+
 /**
  * Passes chunks through, feeding a hash and a byte counter. Each wait for
  * the next chunk races `signal`, so a stalled input (a registry connection
@@ -591,8 +625,10 @@ export async function extractLayer(
   const tarCount = { n: 0 };
 
   let peeked: Awaited<ReturnType<typeof peek>>;
+  let whole: Buffer | undefined;
   try {
-    peeked = await peek(hashing(toIterable(input), blobHash, blobCount, signal), 6);
+    whole = readSmallBlob(input);
+    peeked = await peek(hashing(whole === undefined ? toIterable(input) : once(whole), blobHash, blobCount, signal), 6);
   } catch (err) {
     if (err instanceof BuildError) throw err;
     const message = err instanceof Error ? err.message : String(err);
@@ -603,7 +639,18 @@ export async function extractLayer(
   let tarBytes: AsyncIterable<Uint8Array>;
   if (head[0] === 0x1f && head[1] === 0x8b) {
     compression = "gzip";
-    tarBytes = gunzipped(rest);
+    // A small blob was hashed whole by peek; inflate it in one call unless it is a bomb.
+    let inflated: Buffer | undefined;
+    try {
+      inflated = whole === undefined ? undefined : gunzipSmall(whole);
+    } catch (err) {
+      throw new BuildError("LAYER_UNSAFE", `layer is not valid gzip: ${(err as Error).message}`, { cause: err });
+    }
+    if (inflated !== undefined) {
+      // Let the input end (nothing is left in it to hash).
+      for await (const chunk of rest) void chunk;
+    }
+    tarBytes = inflated === undefined ? gunzipped(rest) : once(inflated);
   } else if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) {
     throw new BuildError("LAYER_UNSAFE", "zstd-compressed layers are not supported yet", {
       hint: "pull the gzip variant of the image, or rebuild it with gzip compression",

@@ -419,6 +419,28 @@ describe("extractLayer digests", () => {
     expect(result.compression).toBe("none");
   });
 
+  it("a small blob file that inflates past the one-call limit of 64 MiB (a bomb) extracts in full through the streaming path", async () => {
+    // 65 MiB of zeros compresses to ~65 KB: small on disk, too big to inflate at once.
+    const tar = await tarOf([...members, { header: { name: "zeros", type: "file" }, content: Buffer.alloc(65 << 20) }]);
+    const gz = gzipSync(tar);
+    expect(gz.length).toBeLessThan(1 << 20);
+    const layerPath = join(base, "bomb.tar.gz");
+    await writeFile(layerPath, gz);
+    const result = await extractLayer(layerPath, root, { expectedDiffId: sha256(tar) as `sha256:${string}` });
+    expect(result).toMatchObject({ diffId: sha256(tar), digest: sha256(gz), uncompressedSize: tar.length, compression: "gzip" });
+    expect((await stat(join(root, "zeros"))).size).toBe(65 << 20);
+  });
+
+  it("a small blob file that is not valid gzip is LAYER_UNSAFE", async () => {
+    const gz = gzipSync(await tarOf(members));
+    gz[gz.length - 20] ^= 0xff; // corrupt the deflate data near the end
+    const layerPath = join(base, "bad.tar.gz");
+    await writeFile(layerPath, gz);
+    const err = await extractLayer(layerPath, root).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BuildError);
+    expect((err as BuildError).code).toBe("LAYER_UNSAFE");
+  });
+
   it("streams: input in many small chunks gives the same result", async () => {
     const tar = await tarOf([...members, { header: { name: "big", type: "file" }, content: randomBytes(300_000) }]);
     const chunks: Buffer[] = [];
