@@ -1,10 +1,15 @@
 import { randomBytes } from "node:crypto";
+import { chmodSync, lchownSync, lutimesSync, mkdirSync, type Stats } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Digest } from "../oci/digest.js";
 import type { LayerEntry } from "../oci/layer/entry.js";
 import type { FsContentStore } from "../store/fs-content-store.js";
-import { lookupPlain } from "./layer-lookup.js";
+import { lookupPlain, plainlyAbsent } from "./layer-lookup.js";
+import { BuildError } from "../diagnostics/build-error.js";
+import { isLayerXattr } from "../oci/layer/entry.js";
+import { readXattrsSync } from "../oci/layer/walk.js";
+import { xattr } from "../oci/xattr-binding.js";
 
 // Extraction, overlay mounts, diffs and the layer writer load on first use:
 // a build whose steps are all cached needs none of them.
@@ -109,7 +114,7 @@ export class Snapshotter {
    */
   async runMutable(chain: readonly LayerRef[], fn: (rootfs: string) => Promise<void>, options: MutableOptions = {}): Promise<CommittedLayer | null> {
     const topFirst = await this.lowerDirs(chain, options.signal);
-    const [{ mountOverlay, unmount }, { diffUpperDir }, { pruneUnchangedDirs }] = await Promise.all([overlayModule(), import("./diff.js"), import("./prune-unchanged.js")]);
+    const { mountOverlay, unmount } = await overlayModule();
     const work = await this.tempDir("step");
     const upper = join(work, "upper");
     const ovlWork = join(work, "work");
@@ -129,15 +134,48 @@ export class Snapshotter {
       } finally {
         await unmount(merged).catch(async () => unmount(merged, { lazy: true }));
       }
-      const entries = await pruneUnchangedDirs(await diffUpperDir(upper, options.signal ? { signal: options.signal } : {}), topFirst);
-      if (entries.length === 0) return null;
-      const layer = await this.storeLayer(entries, join(work, "layer"), options);
-      await mkdir(this.snapshots, { recursive: true });
-      await publish(upper, this.snapshotDir(layer.diffId));
-      return layer;
+      return await this.commitUpper(upper, topFirst, work, options);
     } finally {
       await rm(work, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Like {@link runMutable}, for a step that only adds new entries below
+   * `parent` (an absolute directory that exists plainly in `chain`, see
+   * {@link plainlyAbsent}): `fn` writes straight into a fresh upper
+   * directory, no overlay is mounted. Before `fn` runs, the upper directory
+   * gets `parent`'s directories as overlayfs's copy-up would make them:
+   * mode, owner, layer extended attributes and times of the visible lower
+   * directory (times set deepest first, since each mkdir touches its
+   * parent). The diff and commit are then the same as after a mount.
+   *
+   * Why: an overlay mount and unmount are two processes (~10-15 ms); a
+   * COPY into a new path does not need to see the layers below.
+   */
+  async runUnmounted(chain: readonly LayerRef[], parent: string, fn: (upper: string) => Promise<void>, options: MutableOptions = {}): Promise<CommittedLayer | null> {
+    const topFirst = await this.lowerDirs(chain, options.signal);
+    const work = await this.tempDir("step");
+    const upper = join(work, "upper");
+    await mkdir(upper);
+    try {
+      copyUpDirectories(topFirst, parent, upper);
+      await fn(upper);
+      return await this.commitUpper(upper, topFirst, work, options);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  /** Diffs a finished upper directory against its lowers, stores the layer, and publishes the upper as its snapshot. */
+  private async commitUpper(upper: string, topFirst: readonly string[], work: string, options: MutableOptions): Promise<CommittedLayer | null> {
+    const [{ diffUpperDir }, { pruneUnchangedDirs }] = await Promise.all([import("./diff.js"), import("./prune-unchanged.js")]);
+    const entries = await pruneUnchangedDirs(await diffUpperDir(upper, options.signal ? { signal: options.signal } : {}), topFirst);
+    if (entries.length === 0) return null;
+    const layer = await this.storeLayer(entries, join(work, "layer"), options);
+    await mkdir(this.snapshots, { recursive: true });
+    await publish(upper, this.snapshotDir(layer.diffId));
+    return layer;
   }
 
   /** Runs `fn` on a read-only view of `chain` (for COPY --from and bind mounts). */
@@ -186,6 +224,15 @@ export class Snapshotter {
   async plainFileLayer(chain: readonly LayerRef[], path: string, signal?: AbortSignal): Promise<string | undefined> {
     const found = lookupPlain(await this.lowerDirs(chain, signal), path);
     return found?.st.isFile() === true ? found.layer : undefined;
+  }
+
+  /**
+   * Whether `path` plainly does not exist in the filesystem `chain` stacks
+   * up, while its parent is a plain directory ({@link plainlyAbsent}): a
+   * step writing only there can use {@link runUnmounted}.
+   */
+  async isPlainlyAbsent(chain: readonly LayerRef[], path: string, signal?: AbortSignal): Promise<boolean> {
+    return plainlyAbsent(await this.lowerDirs(chain, signal), path);
   }
 
   /**
@@ -253,6 +300,29 @@ export class Snapshotter {
     await mkdir(dir, { recursive: true });
     return dir;
   }
+}
+
+/**
+ * Creates `parent`'s directories (an absolute path that resolves plainly in
+ * `topFirst`) inside `upper` with the metadata of their visible lower
+ * directories, as overlayfs copies a directory up: mode, owner, layer
+ * extended attributes, then times, deepest first.
+ */
+function copyUpDirectories(topFirst: readonly string[], parent: string, upper: string): void {
+  const names = parent.split("/").filter((n) => n !== "");
+  const made: { host: string; st: Stats }[] = [];
+  for (let i = 1; i <= names.length; i++) {
+    const rel = `/${names.slice(0, i).join("/")}`;
+    const found = lookupPlain(topFirst, rel);
+    if (found === undefined || !found.st.isDirectory()) throw new BuildError("INTERNAL", `${rel} is not a plain directory of the layers below`);
+    const host = `${upper}${rel}`;
+    mkdirSync(host);
+    lchownSync(host, found.st.uid, found.st.gid);
+    chmodSync(host, found.st.mode & 0o7777);
+    for (const [name, value] of readXattrsSync(`${found.layer}${rel}`, isLayerXattr) ?? []) xattr().setAttributeSync(host, name, value);
+    made.push({ host, st: found.st });
+  }
+  for (const { host, st } of made.reverse()) lutimesSync(host, st.atime, st.mtime);
 }
 
 /** Renames a finished directory into place; if another build got there first, keeps theirs (same content). */

@@ -238,9 +238,16 @@ async function runStep(step: StepNode, parent: NodeState, ctx: StepContext): Pro
   try {
     // A WORKDIR that already exists changes nothing: no layer, no mount.
     const unchanged = step.op.kind === "workdir" && (await ctx.snapshotter.isPlainDirectory(parent.chain.map(toRef), step.op.path, ctx.signal));
+    // A COPY into a new path writes straight into a fresh upper directory: no mount.
+    const copyOp = step.op.kind === "copy" ? step.op : undefined;
+    const copies = copyOp === undefined ? undefined : await import("./ops/copy.js");
+    const unmountedParent = copyOp && copies ? await copies.unmountedCopyParent(copyOp, parent.chain.map(toRef), ctx.snapshotter, ctx.signal) : undefined;
+    const mutableOptions = { ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}), signal: ctx.signal };
     layer = unchanged
       ? null
-      : await ctx.snapshotter.runMutable(
+      : copyOp && copies && unmountedParent !== undefined
+        ? await ctx.snapshotter.runUnmounted(parent.chain.map(toRef), unmountedParent, (upper) => copies.runCopy(copyOp, upper, op), mutableOptions)
+        : await ctx.snapshotter.runMutable(
           parent.chain.map(toRef),
           async (rootfs) => {
             switch (step.op.kind) {
@@ -252,7 +259,7 @@ async function runStep(step: StepNode, parent: NodeState, ctx: StepContext): Pro
                 return (await import("./ops/workdir.js")).runWorkdir(step.op, rootfs);
             }
           },
-          { ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}), signal: ctx.signal },
+          mutableOptions,
         );
   } catch (err) {
     const cancelled = ctx.signal.aborted;

@@ -1,5 +1,6 @@
 import { posix } from "node:path";
 import type { StepOp } from "../../plan/graph.js";
+import type { LayerRef, Snapshotter } from "../../snapshot/snapshotter.js";
 import { applyCopy } from "../../copy/apply.js";
 import { withSourceRoot, type OpContext } from "./context.js";
 
@@ -66,4 +67,25 @@ async function plainFilesLayer(op: CopyOp, ctx: OpContext): Promise<string | und
     layer = found;
   }
   return layer;
+}
+
+/**
+ * The parent directory of a COPY's destination when the step can write
+ * without an overlay mount ({@link Snapshotter.runUnmounted}): one source,
+ * COPY (not ADD), no `--parents`, `--chown` absent or numeric (a name is
+ * looked up in the image's /etc/passwd, which the bare upper directory does
+ * not have), and a destination that does not end with `/` and plainly does
+ * not exist below, in a plain parent directory. Everything the copy writes
+ * is then new, at or under the destination, so it needs nothing from the
+ * layers below. Undefined otherwise (the step mounts).
+ */
+export async function unmountedCopyParent(op: CopyOp, destChain: readonly LayerRef[], snapshotter: Snapshotter, signal?: AbortSignal): Promise<string | undefined> {
+  const c = op.copy;
+  if (c.kind !== "copy" || c.parents || c.sources.length !== 1 || c.inline.length > 0) return undefined;
+  if (c.chown !== undefined && c.chown !== "" && !/^\d+(:\d+)?$/.test(c.chown)) return undefined;
+  if (c.dest === "" || c.dest.endsWith("/") || c.dest.endsWith("/.") || c.dest === ".") return undefined;
+  if (c.dest.split("/").includes("..") || op.workdir.split("/").includes("..")) return undefined;
+  const dest = posix.normalize(posix.isAbsolute(c.dest) ? c.dest : posix.join(op.workdir, c.dest));
+  if (dest === "/" || !(await snapshotter.isPlainlyAbsent(destChain, dest, signal))) return undefined;
+  return posix.dirname(dest);
 }

@@ -110,6 +110,38 @@ describe("build flags", () => {
     expect(diffIds[1]).toBe(diffIds[0]);
   });
 
+  test("COPY into a new path (written without a mount) makes the layer a mounted COPY makes: copied-up parents keep their metadata", async () => {
+    // --chown=0:0 takes the unmounted path; --chown=root (a name, read from the image) the mounted one.
+    const ctx = makeContext({
+      Dockerfile: [
+        `FROM ${fixture.base} AS prep`,
+        "RUN mkdir -p /opt/deep/dir && chown 5:6 /opt/deep && chmod 750 /opt/deep && touch -d '2001-09-09 01:46:40' /opt/deep/dir /opt/deep /opt",
+        "FROM prep AS unmounted",
+        "COPY --chown=0:0 f.txt /opt/deep/dir/new.txt",
+        "FROM prep AS mounted",
+        "COPY --chown=root f.txt /opt/deep/dir/new.txt",
+        "",
+      ].join("\n"),
+      "f.txt": "content\n",
+    });
+    const root = freshRoot();
+    const listing = async (target: string): Promise<string[]> => {
+      const r = await build(ctx, root, ["--target", target, "-t", `cp:${target}`]);
+      expect(r.code).toBe(0);
+      const manifest = JSON.parse((await runTsbuild(["inspect", `cp:${target}`], { cwd: ctx, env: { TSBUILD_ROOT: root } })).stdout) as { manifest: { layers: { digest: string }[] } };
+      const blob = join(root, "blobs", "sha256", manifest.manifest.layers.at(-1)!.digest.slice("sha256:".length));
+      // mode owner size date time name; the new file's directory gets the time of the copy, in both.
+      return execFileSync("tar", ["-tvzf", blob, "--numeric-owner", "--full-time"], { encoding: "utf8" })
+        .trim()
+        .split("\n")
+        .map((l) => l.split(/\s+/))
+        .map((f) => (f[5] === "opt/deep/dir/" ? [f[0], f[1], f[2], f[5]] : [f[0], f[1], f[2], f[3], f[4], f[5]]).join(" "));
+    };
+    const unmounted = await listing("unmounted");
+    expect(unmounted).toEqual(["drwxr-xr-x 0/0 0 2001-09-09 01:46:40 opt/", "drwxr-x--- 5/6 0 2001-09-09 01:46:40 opt/deep/", "drwxr-xr-x 0/0 0 opt/deep/dir/", expect.stringMatching(/^-rw-r--r-- 0\/0 8 \S+ \S+ opt\/deep\/dir\/new.txt$/)]);
+    expect((await listing("mounted")).map((l) => l.replace(/ \S+ \S+ (opt\/deep\/dir\/new.txt)$/, " $1"))).toEqual(unmounted.map((l) => l.replace(/ \S+ \S+ (opt\/deep\/dir\/new.txt)$/, " $1")));
+  });
+
   test("--output type=docker (read by skopeo) and type=tar (the filesystem)", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nRUN echo out > /made-here\n` });
     const r = await build(ctx, freshRoot(), ["-t", "outs:1", "-o", "type=docker,dest=d.tar", "-o", "type=tar,dest=fs.tar"]);
