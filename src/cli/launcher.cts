@@ -21,8 +21,10 @@
  *   version or flags; a rejected cache is rewritten.
  * - Written at the exit of a successful run, to a temporary file renamed
  *   into place: concurrent tsbuild processes never read half a cache.
- *   Write failures (read-only home) are ignored. A run longer than a
- *   second replaces an accepted cache that knows much less than it does.
+ *   Write failures (read-only home) are ignored. The first run longer than
+ *   a second replaces an accepted cache that knows much less than it does;
+ *   a `.full` marker next to the cache then spares later long runs the
+ *   check.
  * - Without a bundle (a checkout where only `tsc` ran), it imports the
  *   compiled `run.js` instead.
  *
@@ -104,6 +106,16 @@ function writeCache(dir: string, file: string, data: Buffer, id: string): void {
   }
 }
 
+/** Creates (`on`) or removes the empty marker file `file`; failures only cost speed. */
+function setMark(file: string, on: boolean): void {
+  try {
+    if (on) fs.writeFileSync(file, "");
+    else fs.rmSync(file, { force: true });
+  } catch {
+    // A read-only cache directory: the next long run checks again.
+  }
+}
+
 function runBundle(bundleDir: string, manifest: BundleManifest): void {
   const file = path.join(bundleDir, manifest.bundle);
   const source = fs.readFileSync(file, manifest.ascii ? "latin1" : "utf8");
@@ -120,22 +132,29 @@ function runBundle(bundleDir: string, manifest: BundleManifest): void {
   });
   if (dir && cacheFile) {
     const started = performance.now();
+    // Marks a cache that a long run wrote or already checked (see below).
+    const fullMark = `${cacheFile}.full`;
     // At exit, after the command ran: the cache then holds every function
     // this run compiled, not only the top level. Only a successful run
     // writes one: a run that failed early compiled little.
     process.once("exit", (code) => {
       if (code !== 0) return;
+      const long = performance.now() - started > refreshAfterMs(process.env);
       if (!cached || script.cachedDataRejected) {
         writeCache(dir, cacheFile, script.createCachedData(), manifest.id);
+        setMark(fullMark, long);
         return;
       }
       // An accepted cache may come from a run that took a short path (a
       // no-op build) and lack what a longer one compiles (pulls, RUN
-      // steps). A run that took over a second can afford serialising
-      // (~10 ms) to see whether it knows much more, and then replaces it.
-      if (performance.now() - started > refreshAfterMs(process.env)) {
+      // steps). The first run over a second after it was written can afford
+      // serialising (10-30 ms) to see whether it knows much more, and then
+      // replaces it; later long runs skip that (the mark), so a build that
+      // keeps taking the long path does not pay it every time.
+      if (long && !fs.existsSync(fullMark)) {
         const data = script.createCachedData();
         if (data.length > cached.length * 1.1) writeCache(dir, cacheFile, data, manifest.id);
+        setMark(fullMark, true);
       }
     });
   }

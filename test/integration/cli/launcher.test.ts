@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -73,10 +73,16 @@ describe("launcher code cache", () => {
     const built = await runTsbuild(["build", "--root", join(cwd, "root"), "--progress=quiet", "."], { cwd, env: { ...env(), TSBUILD_CODE_CACHE_REFRESH_MS: "0" } });
     expect(built.code, built.stderr).toBe(0);
     expect(statSync(name).size).toBeGreaterThan(small * 1.1);
+    // Checked by a long run: later long runs do not serialise the cache again.
+    expect(existsSync(`${name}.full`)).toBe(true);
     // Without the lowered threshold a short run leaves it alone.
     const bigger = statSync(name);
     expect((await runTsbuild(["build", "--help"], { cwd, env: env() })).code).toBe(0);
     expect(statSync(name).ino).toBe(bigger.ino);
+    // A cache rewritten by a short run (here: rejected) loses the mark, so the next long run checks it again.
+    writeFileSync(name, Buffer.alloc(bigger.size, 7));
+    expect((await runTsbuild(["build", "--help"], { cwd, env: env() })).code).toBe(0);
+    expect(existsSync(`${name}.full`)).toBe(false);
   });
 
   test("TSBUILD_CODE_CACHE=0 writes nothing", async () => {
