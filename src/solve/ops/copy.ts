@@ -6,7 +6,7 @@ import { withSourceRoot, type OpContext } from "./context.js";
 
 type CopyOp = Extract<StepOp, { kind: "copy" }>;
 
-/** COPY/ADD into `rootfs` (a mounted overlay), reading from the context, a stage or an image. */
+/** COPY/ADD into `rootfs` (a mounted overlay, or a bare upper directory when the step runs unmounted, see {@link unmountedCopyParent}), reading from the context, a stage or an image. */
 export async function runCopy(op: CopyOp, rootfs: string, ctx: OpContext): Promise<void> {
   const c = op.copy;
   const copyFrom = async (root: string): Promise<void> => {
