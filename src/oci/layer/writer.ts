@@ -11,6 +11,7 @@ import { MediaType } from "../media-types.js";
 import { compareUtf8, tarPathOf, type LayerEntry } from "./entry.js";
 import { ParallelGzip } from "./gzip.js";
 import { END_OF_ARCHIVE, TypeFlag, encodeHeader, padding, type UstarFields } from "./tar-format.js";
+import { OffThreadHash } from "./off-thread-hash.js";
 import { asBuildError, throwIfAborted, walkDirectory } from "./walk.js";
 
 /** What to put in a layer: an explicit list of entries, or every file under a directory. */
@@ -323,12 +324,13 @@ export async function writeLayer(
   }
 
   const diffHash = createHash("sha256");
-  const outHash = createHash("sha256");
+  // The compressed side of a big layer is hashed on another thread (see OffThreadHash).
+  const outHash = gzip !== undefined && fileBytes(entries) >= OFF_THREAD_HASH_MIN ? new OffThreadHash() : inlineHash();
   let uncompressedSize = 0;
   let size = 0;
   const emit = async (chunks: Buffer[]): Promise<void> => {
     for (const c of chunks) {
-      outHash.update(c);
+      await outHash.update(c);
       size += c.length;
       await sink.write(c);
     }
@@ -350,6 +352,7 @@ export async function writeLayer(
     await sink.commit();
   } catch (err) {
     gzip?.abandon();
+    await outHash.abandon();
     await sink.abort();
     if (signal?.aborted === true && !(err instanceof BuildError && err.code === "ABORTED")) {
       throw new BuildError("ABORTED", "layer write cancelled", { cause: err });
@@ -359,12 +362,38 @@ export async function writeLayer(
   }
 
   const diffId: Digest = `sha256:${diffHash.digest("hex")}`;
+  let outHex: string;
+  try {
+    outHex = await outHash.digest();
+  } catch (err) {
+    throw asBuildError(err, "cannot hash layer");
+  }
   return {
-    digest: gzip === undefined ? diffId : `sha256:${outHash.digest("hex")}`,
+    digest: gzip === undefined ? diffId : `sha256:${outHex}`,
     diffId,
     size,
     uncompressedSize,
     mediaType: gzip === undefined ? MediaType.OciLayer : MediaType.OciLayerGzip,
+  };
+}
+
+/** Layers with at least this many bytes of file data hash their compressed bytes on a worker thread (starting one costs ~20 ms). */
+const OFF_THREAD_HASH_MIN = 64 << 20;
+
+/** Bytes of regular file data among `entries`. */
+function fileBytes(entries: readonly LayerEntry[]): number {
+  let total = 0;
+  for (const e of entries) if (e.type === "file") total += e.size;
+  return total;
+}
+
+/** A SHA-256 on this thread, with {@link OffThreadHash}'s interface. */
+function inlineHash(): Pick<OffThreadHash, "update" | "digest" | "abandon"> {
+  const hash = createHash("sha256");
+  return {
+    update: async (data) => void hash.update(data),
+    digest: async () => hash.digest("hex"),
+    abandon: async () => undefined,
   };
 }
 

@@ -1,0 +1,55 @@
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { OffThreadHash } from "../../../src/oci/layer/off-thread-hash.js";
+import { writeLayer } from "../../../src/oci/layer/writer.js";
+
+const sha256 = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
+
+describe("OffThreadHash", () => {
+  it("gives the same digest as an inline SHA-256, whatever the chunking (empty, partial, exact and multiple batches)", async () => {
+    const data = randomBytes(3 * (1 << 20) + 12345);
+    for (const sizes of [[0], [1], [1 << 20], [65_536, 1 << 20, 7], [3 * (1 << 20) + 12345]]) {
+      const hash = new OffThreadHash();
+      let offset = 0;
+      const parts: Buffer[] = [];
+      for (const size of sizes) {
+        const part = data.subarray(offset, offset + size);
+        parts.push(part);
+        await hash.update(part);
+        offset += size;
+      }
+      expect(await hash.digest()).toBe(sha256(Buffer.concat(parts)));
+    }
+  });
+
+  it("copies what it is given: the caller may overwrite its buffer at once", async () => {
+    const buf = Buffer.alloc(4096, 1);
+    const hash = new OffThreadHash();
+    await hash.update(buf);
+    buf.fill(2);
+    await hash.update(buf);
+    expect(await hash.digest()).toBe(sha256(Buffer.concat([Buffer.alloc(4096, 1), Buffer.alloc(4096, 2)])));
+  });
+});
+
+describe("writeLayer of a big layer (compressed bytes hashed on a worker thread)", () => {
+  it("reports the digest of the bytes it wrote", async () => {
+    const base = await mkdtemp(join(tmpdir(), "tsbuild-bighash-"));
+    try {
+      // Over the 64 MiB threshold; random, so mostly stored blocks.
+      const src = join(base, "big");
+      await writeFile(src, randomBytes(65 << 20));
+      const out = join(base, "layer.tgz");
+      const result = await writeLayer({ entries: [{ path: "big", type: "file", mode: 0o644, uid: 0, gid: 0, mtimeMs: 0, size: 65 << 20, sourcePath: src }] }, out);
+      const bytes = await readFile(out);
+      expect(result.size).toBe(bytes.length);
+      expect(result.digest).toBe(`sha256:${sha256(bytes)}`);
+      expect(result.diffId).not.toBe(result.digest);
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+});
