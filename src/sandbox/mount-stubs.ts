@@ -59,7 +59,7 @@ export async function recordMountStubs(options: RecordMountStubsOptions): Promis
   }
   // Deepest first, so a stub directory is empty by the time it is considered.
   const paths = [...missing].sort((a, b) => b.split("/").length - a.split("/").length || a.localeCompare(b));
-  return { paths, cleanup: () => removeStubs(paths, parents) };
+  return { paths, cleanup: async () => removeStubs(paths, parents) };
 }
 
 /** An existing directory a stub will be created in, as it was before the run. */
@@ -93,7 +93,7 @@ function exists(path: string): boolean {
   }
 }
 
-function removeStubs(paths: readonly string[], parents: ReadonlyMap<string, ParentState>): Promise<void> {
+function removeStubs(paths: readonly string[], parents: ReadonlyMap<string, ParentState>): void {
   for (const path of paths) {
     try {
       const st = lstatSync(path);
@@ -121,7 +121,6 @@ function removeStubs(paths: readonly string[], parents: ReadonlyMap<string, Pare
       // Gone or not ours: leave it.
     }
   }
-  return Promise.resolve();
 }
 
 /** Seconds as a double, keeping microseconds exact (all a double can carry for current dates). */

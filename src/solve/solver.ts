@@ -6,7 +6,7 @@ import type { FileHashCache } from "../copy/file-hash-cache.js";
 import type { IgnoreMatcher } from "../context/dockerignore.js";
 import type { Digest } from "../oci/digest.js";
 import type { Descriptor, HistoryEntry } from "../oci/types.js";
-import type { BuildGraph, PlannedStage, SourceRef, StepNode } from "../plan/graph.js";
+import type { BuildGraph, PlannedStage, SourceRef, StepNode, StepOp } from "../plan/graph.js";
 import type { BuildReporter } from "../progress/events.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import type { CommittedLayer, LayerRef, Snapshotter } from "../snapshot/snapshotter.js";
@@ -236,31 +236,7 @@ async function runStep(step: StepNode, parent: NodeState, ctx: StepContext): Pro
   };
   let layer: CommittedLayer | null;
   try {
-    // A WORKDIR that already exists changes nothing: no layer, no mount.
-    const unchanged = step.op.kind === "workdir" && (await ctx.snapshotter.isPlainDirectory(parent.chain.map(toRef), step.op.path, ctx.signal));
-    // A COPY into a new path writes straight into a fresh upper directory: no mount.
-    const copyOp = step.op.kind === "copy" ? step.op : undefined;
-    const copies = copyOp === undefined ? undefined : await import("./ops/copy.js");
-    const unmountedParent = copyOp && copies ? await copies.unmountedCopyParent(copyOp, parent.chain.map(toRef), ctx.snapshotter, ctx.signal) : undefined;
-    const mutableOptions = { ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}), signal: ctx.signal };
-    layer = unchanged
-      ? null
-      : copyOp && copies && unmountedParent !== undefined
-        ? await ctx.snapshotter.runUnmounted(parent.chain.map(toRef), unmountedParent, (upper) => copies.runCopy(copyOp, upper, op), mutableOptions)
-        : await ctx.snapshotter.runMutable(
-          parent.chain.map(toRef),
-          async (rootfs) => {
-            switch (step.op.kind) {
-              case "exec":
-                return (await import("./ops/exec.js")).runExec(step.op, rootfs, op);
-              case "copy":
-                return (await import("./ops/copy.js")).runCopy(step.op, rootfs, op);
-              case "workdir":
-                return (await import("./ops/workdir.js")).runWorkdir(step.op, rootfs);
-            }
-          },
-          mutableOptions,
-        );
+    layer = await runOp(step.op, parent.chain.map(toRef), op, ctx);
   } catch (err) {
     const cancelled = ctx.signal.aborted;
     const failure = stepFailure(err, step, tail, cancelled);
@@ -279,6 +255,33 @@ async function runStep(step: StepNode, parent: NodeState, ctx: StepContext): Pro
 }
 
 /** Checksums of the context files a step reads: COPY/ADD sources and bind mounts of the context. */
+/**
+ * Runs a step's operation on its parent's layers and commits what it
+ * changed, mounting only when it must: a WORKDIR that already exists
+ * changes nothing, and a COPY into a new path writes straight into a fresh
+ * upper directory.
+ */
+async function runOp(stepOp: StepOp, chain: readonly LayerRef[], op: OpContext, ctx: StepContext): Promise<CommittedLayer | null> {
+  const options = { ...(ctx.sourceDateEpoch !== undefined ? { sourceDateEpoch: ctx.sourceDateEpoch } : {}), signal: ctx.signal };
+  switch (stepOp.kind) {
+    case "workdir": {
+      if (await ctx.snapshotter.isPlainDirectory(chain, stepOp.path, ctx.signal)) return null;
+      const { runWorkdir } = await import("./ops/workdir.js");
+      return ctx.snapshotter.runMutable(chain, (rootfs) => runWorkdir(stepOp, rootfs), options);
+    }
+    case "copy": {
+      const { runCopy, unmountedCopyParent } = await import("./ops/copy.js");
+      const parentDir = await unmountedCopyParent(stepOp, chain, ctx.snapshotter, ctx.signal);
+      if (parentDir !== undefined) return ctx.snapshotter.runUnmounted(chain, parentDir, (upper) => runCopy(stepOp, upper, op), options);
+      return ctx.snapshotter.runMutable(chain, (rootfs) => runCopy(stepOp, rootfs, op), options);
+    }
+    case "exec": {
+      const { runExec } = await import("./ops/exec.js");
+      return ctx.snapshotter.runMutable(chain, (rootfs) => runExec(stepOp, rootfs, op), options);
+    }
+  }
+}
+
 async function contextChecksums(step: StepNode, ctx: StepContext): Promise<string[]> {
   const op = step.op;
   const base = { root: ctx.contextDir, ...(ctx.ignore ? { ignore: ctx.ignore } : {}), followTopLevelSymlinks: true };
