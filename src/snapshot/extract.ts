@@ -494,6 +494,23 @@ function gunzipSmall(blob: Buffer): Buffer | undefined {
   }
 }
 
+/**
+ * A small blob (`whole`, already hashed by peek: `rest` only replays it)
+ * inflated in one call, or streamed through {@link gunzipped} when it
+ * inflates past {@link SMALL_TAR}. Invalid gzip throws zlib's error while
+ * iterating, as the streaming path does.
+ */
+async function* gunzippedWhole(whole: Buffer, rest: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  const inflated = gunzipSmall(whole);
+  if (inflated === undefined) {
+    yield* gunzipped(rest);
+    return;
+  }
+  // Let the input end (nothing is left in it to hash).
+  for await (const chunk of rest) void chunk;
+  yield inflated;
+}
+
 /** One chunk as an async iterable. */
 async function* once(chunk: Buffer): AsyncGenerator<Buffer> {
   yield chunk;
@@ -639,18 +656,7 @@ export async function extractLayer(
   let tarBytes: AsyncIterable<Uint8Array>;
   if (head[0] === 0x1f && head[1] === 0x8b) {
     compression = "gzip";
-    // A small blob was hashed whole by peek; inflate it in one call unless it is a bomb.
-    let inflated: Buffer | undefined;
-    try {
-      inflated = whole === undefined ? undefined : gunzipSmall(whole);
-    } catch (err) {
-      throw new BuildError("LAYER_UNSAFE", `layer is not valid gzip: ${(err as Error).message}`, { cause: err });
-    }
-    if (inflated !== undefined) {
-      // Let the input end (nothing is left in it to hash).
-      for await (const chunk of rest) void chunk;
-    }
-    tarBytes = inflated === undefined ? gunzipped(rest) : once(inflated);
+    tarBytes = whole === undefined ? gunzipped(rest) : gunzippedWhole(whole, rest);
   } else if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) {
     throw new BuildError("LAYER_UNSAFE", "zstd-compressed layers are not supported yet", {
       hint: "pull the gzip variant of the image, or rebuild it with gzip compression",
