@@ -1,6 +1,8 @@
-import { writeSync } from "node:fs";
+import { writeSync, writevSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 
+/** Parts per `writev` call (well under Linux's IOV_MAX of 1024). */
+const IOV_BATCH = 256;
 /** Bytes written between two background `fdatasync` calls. */
 const FLUSH_EVERY = 32 << 20;
 
@@ -31,7 +33,41 @@ export class WriteBehind {
   write(data: Uint8Array): void {
     let offset = 0;
     while (offset < data.length) offset += writeSync(this.fh.fd, data, offset, data.length - offset);
-    this.#unsynced += data.length;
+    this.#wrote(data.length);
+  }
+
+  /**
+   * Writes all of `parts`, in order, synchronously. One `writev` call per
+   * up to {@link IOV_BATCH} parts: a stored-deflate layer comes as 5-byte
+   * headers between 64 KiB slices, and a system call for each was ~40 ms of
+   * a 256 MiB layer.
+   */
+  writeAll(parts: readonly Uint8Array[]): void {
+    let total = 0;
+    for (let i = 0; i < parts.length; i += IOV_BATCH) {
+      const batch = parts.slice(i, i + IOV_BATCH);
+      let want = 0;
+      for (const p of batch) want += p.length;
+      let done = writevSync(this.fh.fd, batch);
+      // A short write (rare on regular files): finish the rest part by part.
+      if (done < want) {
+        for (const p of batch) {
+          if (done >= p.length) {
+            done -= p.length;
+            continue;
+          }
+          let offset = done;
+          done = 0;
+          while (offset < p.length) offset += writeSync(this.fh.fd, p, offset, p.length - offset);
+        }
+      }
+      total += want;
+    }
+    this.#wrote(total);
+  }
+
+  #wrote(bytes: number): void {
+    this.#unsynced += bytes;
     if (this.#unsynced >= FLUSH_EVERY && this.#flushing === undefined) {
       this.#unsynced = 0;
       this.#flushing = this.fh

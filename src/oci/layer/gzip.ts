@@ -7,6 +7,11 @@ export interface ParallelGzipOptions {
   readonly level?: number;
   /** Blocks compressed at the same time. Default: CPU count, at least 2, at most 4 (libuv's default pool). */
   readonly concurrency?: number;
+  /**
+   * The caller computes the CRC-32 of the input (on another thread, with the
+   * tar's SHA-256) and passes it to {@link ParallelGzip.end}. Default false.
+   */
+  readonly externalCrc?: boolean;
 }
 
 /**
@@ -39,6 +44,7 @@ const WINDOW = 32 * 1024;
 export class ParallelGzip {
   private readonly level: number;
   private readonly concurrency: number;
+  private readonly externalCrc: boolean;
   private readonly pending: Promise<Buffer | Buffer[]>[] = [];
   private block: Buffer = Buffer.allocUnsafe(BLOCK);
   private fill = 0;
@@ -56,6 +62,7 @@ export class ParallelGzip {
     }
     this.level = level;
     this.concurrency = options.concurrency ?? Math.min(4, Math.max(2, availableParallelism()));
+    this.externalCrc = options.externalCrc ?? false;
   }
 
   /**
@@ -65,7 +72,7 @@ export class ParallelGzip {
    */
   async write(data: Uint8Array): Promise<Buffer[]> {
     if (this.ended) throw new Error("ParallelGzip: write after end");
-    this.crc = crc32(data, this.crc);
+    if (!this.externalCrc) this.crc = crc32(data, this.crc);
     this.total += data.byteLength;
     const out: Buffer[] = [];
     let offset = 0;
@@ -83,9 +90,17 @@ export class ParallelGzip {
     return this.withHeader(out);
   }
 
-  /** Compresses what is left and returns the remaining output, ending with the gzip trailer. */
-  async end(): Promise<Buffer[]> {
+  /**
+   * Compresses what is left and returns the remaining output, ending with
+   * the gzip trailer.
+   * @param crc the CRC-32 of all input: required with `externalCrc`, ignored without.
+   */
+  async end(crc?: number): Promise<Buffer[]> {
     if (this.ended) throw new Error("ParallelGzip: end called twice");
+    if (this.externalCrc) {
+      if (crc === undefined) throw new Error("ParallelGzip: end needs the input's CRC-32 (externalCrc)");
+      this.crc = crc;
+    }
     this.ended = true;
     this.submit(true);
     const out: Buffer[] = [];

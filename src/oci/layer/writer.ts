@@ -11,7 +11,7 @@ import { MediaType } from "../media-types.js";
 import { compareUtf8, tarPathOf, type LayerEntry } from "./entry.js";
 import { ParallelGzip } from "./gzip.js";
 import { END_OF_ARCHIVE, TypeFlag, encodeHeader, padding, type UstarFields } from "./tar-format.js";
-import { OffThreadHash } from "./off-thread-hash.js";
+import { OffThreadHash, type OffThreadDigest } from "./off-thread-hash.js";
 import { asBuildError, throwIfAborted, walkDirectory } from "./walk.js";
 
 /** What to put in a layer: an explicit list of entries, or every file under a directory. */
@@ -206,7 +206,8 @@ export async function* tarChunks(
 
 /** Where compressed bytes go: a file (written to a temporary name, then renamed) or a stream. */
 interface Sink {
-  write(chunk: Buffer): Promise<void>;
+  /** Writes `chunks` in order; they may be reused once it resolves. */
+  write(chunks: readonly Buffer[]): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -219,8 +220,8 @@ async function fileSink(path: string): Promise<Sink> {
   const out = new WriteBehind(fh);
   let closed = false;
   return {
-    async write(chunk) {
-      out.write(chunk);
+    async write(chunks) {
+      out.writeAll(chunks);
     },
     async commit() {
       await out.settle();
@@ -247,9 +248,11 @@ function streamSink(out: Writable, end: boolean, signal: AbortSignal | undefined
     if (failure !== undefined) throw failure;
   };
   return {
-    async write(chunk) {
+    async write(chunks) {
       check();
-      if (!out.write(chunk)) {
+      let drained = true;
+      for (const chunk of chunks) drained = out.write(chunk);
+      if (!drained) {
         await new Promise<void>((resolve, reject) => {
           const cleanup = (): void => {
             out.off("drain", onDrain);
@@ -315,7 +318,10 @@ export async function writeLayer(
   const entries = "entries" in source ? source.entries : await walkDirectory(source.dir, signal ? { signal } : {});
   const level = options.level ?? 6;
   if (!Number.isInteger(level) || level < 0 || level > 9) throw internal(`gzip level must be 0-9, got ${level}`);
-  const gzip = compression === "gzip" ? new ParallelGzip({ level }) : undefined;
+  // Both sides of a big compressed layer are hashed on other threads (see
+  // OffThreadHash), the tar side together with the gzip trailer's CRC-32.
+  const offThread = compression === "gzip" && fileBytes(entries) >= OFF_THREAD_HASH_MIN;
+  const gzip = compression === "gzip" ? new ParallelGzip({ level, externalCrc: offThread }) : undefined;
   let sink: Sink;
   try {
     sink = typeof output === "string" ? await fileSink(output) : streamSink(output, options.end ?? true, signal);
@@ -323,22 +329,22 @@ export async function writeLayer(
     throw asBuildError(err, `cannot create layer file ${String(output)}`);
   }
 
-  const diffHash = createHash("sha256");
-  // The compressed side of a big layer is hashed on another thread (see OffThreadHash).
-  const outHash = gzip !== undefined && fileBytes(entries) >= OFF_THREAD_HASH_MIN ? new OffThreadHash() : inlineHash();
+  const diffHash = offThread ? new OffThreadHash({ crc32: true }) : inlineHash();
+  const outHash = offThread ? new OffThreadHash() : inlineHash();
+  let diffDigest: OffThreadDigest;
   let uncompressedSize = 0;
   let size = 0;
   const emit = async (chunks: Buffer[]): Promise<void> => {
     for (const c of chunks) {
       await outHash.update(c);
       size += c.length;
-      await sink.write(c);
     }
+    await sink.write(chunks);
   };
 
   try {
     for await (const chunk of tarChunks(entries, options)) {
-      diffHash.update(chunk);
+      await diffHash.update(chunk);
       uncompressedSize += chunk.length;
       if (gzip === undefined) {
         // The chunk buffer is reused by tarChunks: copy before an async write.
@@ -347,11 +353,15 @@ export async function writeLayer(
         await emit(await gzip.write(chunk));
       }
     }
-    if (gzip !== undefined) await emit(await gzip.end());
+    // The tar side's digest is complete once the last chunk is in; with an
+    // off-thread CRC the trailer needs it.
+    diffDigest = await diffHash.digest();
+    if (gzip !== undefined) await emit(await gzip.end(offThread ? diffDigest.crc32 : undefined));
     throwIfAborted(signal);
     await sink.commit();
   } catch (err) {
     gzip?.abandon();
+    await diffHash.abandon();
     await outHash.abandon();
     await sink.abort();
     if (signal?.aborted === true && !(err instanceof BuildError && err.code === "ABORTED")) {
@@ -361,10 +371,10 @@ export async function writeLayer(
     throw asBuildError(err, "cannot write layer");
   }
 
-  const diffId: Digest = `sha256:${diffHash.digest("hex")}`;
+  const diffId: Digest = `sha256:${diffDigest.sha256}`;
   let outHex: string;
   try {
-    outHex = await outHash.digest();
+    outHex = (await outHash.digest()).sha256;
   } catch (err) {
     throw asBuildError(err, "cannot hash layer");
   }
@@ -392,7 +402,7 @@ function inlineHash(): Pick<OffThreadHash, "update" | "digest" | "abandon"> {
   const hash = createHash("sha256");
   return {
     update: async (data) => void hash.update(data),
-    digest: async () => hash.digest("hex"),
+    digest: async () => ({ sha256: hash.digest("hex"), crc32: 0 }),
     abandon: async () => undefined,
   };
 }

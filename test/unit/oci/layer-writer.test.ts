@@ -4,7 +4,7 @@ import { chmod, lchown, link, lutimes, mkdir, mkdtemp, readFile, rm, symlink, ut
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { constants, deflateRawSync, gunzipSync } from "node:zlib";
+import { constants, crc32, deflateRawSync, gunzipSync } from "node:zlib";
 import { getAttributeSync, setAttributeSync } from "@napi-rs/xattr";
 import { extract, type Header } from "tar-stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -327,6 +327,22 @@ describe("ParallelGzip", () => {
     const packed = Buffer.concat([...(await gz.write(tarLike)), ...(await gz.end())]);
     // The zero runs still shrink: 1/4 of the input is zeros.
     expect(packed.length).toBeLessThan(tarLike.length * 0.8);
+  });
+
+  it("with externalCrc, writes the CRC it is given into the trailer: the same bytes as computing it itself", async () => {
+    const data = Buffer.concat([randomBytes(1_200_000), Buffer.alloc(900_000, "xyz")]);
+    const own = new ParallelGzip();
+    const a = Buffer.concat([...(await own.write(data)), ...(await own.end())]);
+    const ext = new ParallelGzip({ externalCrc: true });
+    const b = Buffer.concat([...(await ext.write(data)), ...(await ext.end(crc32(data)))]);
+    expect(Buffer.compare(a, b)).toBe(0);
+    // A wrong CRC lands in the trailer (so gunzip rejects it); a missing one is a programming error.
+    const bad = new ParallelGzip({ externalCrc: true });
+    const c = Buffer.concat([...(await bad.write(data)), ...(await bad.end((crc32(data) + 1) >>> 0))]);
+    expect(() => gunzipSync(c)).toThrow();
+    const none = new ParallelGzip({ externalCrc: true });
+    await none.write(data);
+    await expect(none.end()).rejects.toThrow(/CRC-32/);
   });
 
   it("handles empty input", async () => {

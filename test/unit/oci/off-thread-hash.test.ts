@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { crc32, gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { OffThreadHash } from "../../../src/oci/layer/off-thread-hash.js";
 import { writeLayer } from "../../../src/oci/layer/writer.js";
@@ -21,7 +22,7 @@ describe("OffThreadHash", () => {
         await hash.update(part);
         offset += size;
       }
-      expect(await hash.digest()).toBe(sha256(Buffer.concat(parts)));
+      expect((await hash.digest()).sha256).toBe(sha256(Buffer.concat(parts)));
     }
   });
 
@@ -31,7 +32,17 @@ describe("OffThreadHash", () => {
     await hash.update(buf);
     buf.fill(2);
     await hash.update(buf);
-    expect(await hash.digest()).toBe(sha256(Buffer.concat([Buffer.alloc(4096, 1), Buffer.alloc(4096, 2)])));
+    expect((await hash.digest()).sha256).toBe(sha256(Buffer.concat([Buffer.alloc(4096, 1), Buffer.alloc(4096, 2)])));
+  });
+
+  it("computes zlib's CRC-32 of the same bytes when asked, across batches", async () => {
+    const data = randomBytes(2 * (1 << 20) + 777);
+    const hash = new OffThreadHash({ crc32: true });
+    for (let i = 0; i < data.length; i += 300_000) await hash.update(data.subarray(i, i + 300_000));
+    const result = await hash.digest();
+    expect(result.sha256).toBe(sha256(data));
+    expect(result.crc32).toBe(crc32(data));
+    expect(result.crc32).not.toBe(0);
   });
 });
 
@@ -48,6 +59,10 @@ describe("writeLayer of a big layer (compressed bytes hashed on a worker thread)
       expect(result.size).toBe(bytes.length);
       expect(result.digest).toBe(`sha256:${sha256(bytes)}`);
       expect(result.diffId).not.toBe(result.digest);
+      // The tar side (hashed with its CRC-32 on a second worker) matches the decompressed bytes.
+      const tar = gunzipSync(bytes);
+      expect(result.diffId).toBe(`sha256:${sha256(tar)}`);
+      expect(result.uncompressedSize).toBe(tar.length);
     } finally {
       await rm(base, { recursive: true, force: true });
     }

@@ -43,6 +43,26 @@ describe("WriteBehind", () => {
     await fh.close();
   });
 
+  it("writeAll writes many parts (more than one writev batch) in order, and counts them toward flushes", async () => {
+    const fh = await open(join(dir, "v"), "wx");
+    let flushes = 0;
+    const datasync = fh.datasync.bind(fh);
+    fh.datasync = async () => {
+      flushes++;
+      return datasync();
+    };
+    // 5-byte headers between 64 KiB slices, as stored deflate blocks come: 1,200 parts, 39 MiB.
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 600; i++) parts.push(Buffer.from([i & 0xff, 1, 2, 3, 4]), randomBytes(65_535));
+    const out = new WriteBehind(fh);
+    out.writeAll(parts);
+    out.writeAll([]);
+    await out.settle();
+    await fh.close();
+    expect((await readFile(join(dir, "v"))).equals(Buffer.concat(parts))).toBe(true);
+    expect(flushes).toBe(1);
+  });
+
   it("a small write never flushes", async () => {
     const fh = await open(join(dir, "h"), "wx");
     let flushes = 0;
