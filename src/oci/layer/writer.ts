@@ -321,7 +321,11 @@ export async function writeLayer(
   // Both sides of a big compressed layer are hashed on other threads (see
   // OffThreadHash), the tar side together with the gzip trailer's CRC-32.
   const offThread = compression === "gzip" && fileBytes(entries) >= OFF_THREAD_HASH_MIN;
-  const gzip = compression === "gzip" ? new ParallelGzip({ level, externalCrc: offThread }) : undefined;
+  // A file sink has written (and the hash copied) every chunk before the
+  // next gzip call, so gzip may refill its input blocks; a stream may still
+  // hold them in its buffer.
+  const reuseBlocks = typeof output === "string";
+  const gzip = compression === "gzip" ? new ParallelGzip({ level, externalCrc: offThread, reuseBlocks }) : undefined;
   let sink: Sink;
   try {
     sink = typeof output === "string" ? await fileSink(output) : streamSink(output, options.end ?? true, signal);
