@@ -80,20 +80,26 @@ function timesOf(st: FileStats): { mtimeMs: number; ctimeMs: number } {
 
 /**
  * The identity of a file version as far as `lstat` can tell:
- * `dev:ino:size:mtime:ctime:mode`, times in whole microseconds (rounded
- * from the milliseconds `Stats` holds; integers print much faster than
- * fractional doubles). The same for the `Stats` and `BigIntStats` of one
- * file. Sub-microsecond differences do not matter: the racy-clean rule
- * never trusts timestamps within 2 s of the hashing.
+ * `dev:ino:size:mtime:ctime:mode`, times as integers of nanoseconds made
+ * from the milliseconds double `Stats` holds (integers print much faster
+ * than fractional doubles). The same for the `Stats` and `BigIntStats` of
+ * one file. The double resolves ~0.25 µs at today's dates, so times 1 µs
+ * apart always give different keys.
+ *
+ * Why nanoseconds: rounding to whole microseconds merged times 1 µs apart
+ * whose fraction sat near .5 µs, and on a machine whose clock gives every
+ * timestamp the same .458 µs fraction that was every file. Real edits move
+ * times much further (the racy-clean rule never trusts timestamps within
+ * 2 s of the hashing), but the key should not lose what `lstat` tells.
  */
 export function statKey(st: FileStats): string {
   if (typeof st.mode === "bigint") {
     const b = st as BigIntStats;
     const { mtimeMs, ctimeMs } = timesOf(b);
-    return `${Number(b.dev)}:${Number(b.ino)}:${Number(b.size)}:${Math.round(mtimeMs * 1000)}:${Math.round(ctimeMs * 1000)}:${Number(b.mode)}`;
+    return `${Number(b.dev)}:${Number(b.ino)}:${Number(b.size)}:${Math.round(mtimeMs * 1e6)}:${Math.round(ctimeMs * 1e6)}:${Number(b.mode)}`;
   }
   const n = st as StatFields;
-  return `${n.dev}:${n.ino}:${n.size}:${Math.round(n.mtimeMs * 1000)}:${Math.round(n.ctimeMs * 1000)}:${n.mode}`;
+  return `${n.dev}:${n.ino}:${n.size}:${Math.round(n.mtimeMs * 1e6)}:${Math.round(n.ctimeMs * 1e6)}:${n.mode}`;
 }
 
 function realNow(): bigint {
@@ -117,7 +123,7 @@ function unescapePath(p: string): string {
  *
  * An entry maps an absolute path to the digest taken at time `hashedAt`
  * together with the file's `(dev, ino, size, mtime, ctime, mode)` at that
- * time (times to the microsecond, see {@link statKey}). It is used again
+ * time (times as precise as `Stats` holds them, see {@link statKey}). It is used again
  * only if **all** of these hold:
  *
  * 1. the file's current `(dev, ino, size, mtime, ctime, mode)` equal the
