@@ -28,6 +28,12 @@
  *   the escape means the same), so the launcher can read the file as latin1:
  *   decoding 1.7 MB of UTF-8 took ~8 ms of every start, latin1 ~1.5 ms.
  *
+ * - Whitespace and syntax are minified (identifiers are kept, so stack
+ *   traces still name functions): 1.7 MB became 1.2 MB, and every start
+ *   reads, decodes and hands V8 that much less. A/B on a no-op build on the
+ *   2-core machine, 15 interleaved runs: median 182 -> 168 ms. Full
+ *   minification (0.9 MB) measured no faster than this.
+ *
  * The file name carries the bundle's content id, and `dist/bundle/manifest.json`
  * names the current file. The id keys the launcher's code cache: V8 checks a
  * cache only against the source's length, so a cache must never be offered
@@ -134,6 +140,8 @@ const result = await build({
   banner: { js: 'var __tsbuildBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: "warning",
   legalComments: "none",
+  minifyWhitespace: true,
+  minifySyntax: true,
 });
 const output = result.outputFiles[0];
 if (!output) throw new Error("esbuild produced no output");
