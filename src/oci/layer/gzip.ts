@@ -145,8 +145,9 @@ export class ParallelGzip {
   /**
    * At the start of a call, when the caller is done with everything returned
    * so far: every returned block but the newest is free again. The newest
-   * stays out, because its last 32 KiB are the dictionary of the block after
-   * it, which may still be compressing.
+   * stays out: its last 32 KiB are still `dictionary`, which the block after
+   * it (perhaps still being filled) hands to zlib when it is submitted. So
+   * the rule does not depend on when zlib copies a dictionary.
    *
    * Why: each block used to be a fresh 1 MiB allocation, and on a VM whose
    * freed memory goes back to the host, first touches of new memory cost
