@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -101,6 +101,44 @@ describe("bin/tsbuild start-up", () => {
     const run = await runTsbuild(["--version"], { cwd: tmpdir(), env });
     expect(run.code).toBe(0);
     expect(run.stderr).not.toContain("extra certs");
+  });
+
+  test("a no-op build loads no public built-in module after the launcher sets V8 flags (their embedded code cache stays valid)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsbuild-preload-"));
+    try {
+      // Preloaded through NODE_OPTIONS: records where in Node's module load
+      // list the first v8.setFlagsFromString call falls, and at exit writes
+      // the public built-ins loaded after it.
+      writeFileSync(
+        join(dir, "hook.cjs"),
+        [
+          'const v8 = require("node:v8");',
+          "const set = v8.setFlagsFromString;",
+          "let at;",
+          "v8.setFlagsFromString = function (f) { if (at === undefined) at = process.moduleLoadList.length; return set.call(this, f); };",
+          'process.on("exit", () => {',
+          '  const after = at === undefined ? [] : process.moduleLoadList.slice(at).filter((s) => s.startsWith("NativeModule ") && !s.startsWith("NativeModule internal/")).map((s) => s.slice(13));',
+          '  require("node:fs").writeFileSync(process.env.HOOK_OUT, JSON.stringify({ flagsSet: at !== undefined, after }));',
+          "});",
+        ].join("\n"),
+      );
+      mkdirSync(join(dir, "ctx"));
+      writeFileSync(join(dir, "ctx", "Dockerfile"), "FROM scratch\nCOPY a /a\n");
+      writeFileSync(join(dir, "ctx", "a"), "a\n");
+      const out = join(dir, "modules.json");
+      const env = { NODE_OPTIONS: `-r ${join(dir, "hook.cjs")}`, HOOK_OUT: out };
+      const args = ["build", "--root", join(dir, "root"), "--progress=plain", "-t", "preload", "ctx"];
+      expect((await runTsbuild(args, { cwd: dir, env })).code).toBe(0);
+      const noop = await runTsbuild(args, { cwd: dir, env });
+      expect(noop.code, noop.stderr).toBe(0);
+      expect(noop.stderr).toContain("CACHED");
+      const seen = JSON.parse(readFileSync(out, "utf8")) as { flagsSet: boolean; after: string[] };
+      expect(seen.flagsSet).toBe(true);
+      // A module listed here was compiled from source: add it to COMMON_BUILTINS in src/cli/launcher.cts.
+      expect(seen.after).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("the bundle is pure ASCII, as its manifest tells the launcher (which then reads it as latin1)", () => {
