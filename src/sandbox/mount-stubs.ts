@@ -58,7 +58,9 @@ export async function recordMountStubs(options: RecordMountStubsOptions): Promis
     if (state !== undefined) parents.set(hostPath, state);
   }
   // Deepest first, so a stub directory is empty by the time it is considered.
-  const paths = [...missing].sort((a, b) => b.split("/").length - a.split("/").length || a.localeCompare(b));
+  // Ties by code unit, not localeCompare: its first call loads ICU's
+  // collator, ~10 ms of every build's first RUN step.
+  const paths = [...missing].sort((a, b) => b.split("/").length - a.split("/").length || (a < b ? -1 : a > b ? 1 : 0));
   return { paths, cleanup: async () => removeStubs(paths, parents) };
 }
 
