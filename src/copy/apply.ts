@@ -52,7 +52,7 @@ import { parseChmod, type ChmodSpec } from "./chmod.js";
 import { resolveChown } from "./chown.js";
 import { DestRoot, destinationOf, type Destination } from "./dest-root.js";
 import { destConflict } from "./errors.js";
-import { downloadUrl, type DownloadedFile } from "./http-source.js";
+import type { DownloadedFile } from "./http-source.js";
 import { hostPath } from "./root-resolve.js";
 import { selectSources, type SelectedMatch, type SourceSelection } from "./select.js";
 import { isGitSource, isUrlSource } from "./source-path.js";
@@ -231,6 +231,9 @@ async function planItems(opts: CopyOptions, selected: Awaited<ReturnType<typeof 
   for (const source of opts.sources) {
     throwIfAborted(opts.signal);
     if (isUrlSource(source)) {
+      // Loaded only for a URL: it brings undici and the TLS set-up (~15 ms
+      // of start-up), which a COPY from the context or a stage never needs.
+      const { downloadUrl } = await import("./http-source.js");
       const file = await downloadUrl(source, {
         ...(opts.add?.checksum ? { checksum: opts.add.checksum } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
