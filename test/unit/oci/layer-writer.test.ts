@@ -308,6 +308,21 @@ describe("ParallelGzip", () => {
     expect(sh(`gzip -t '${path}' && echo ok`).trim()).toBe("ok");
   });
 
+  it("after a random block, looks at the next block's tail: random stays stored, text that follows random data is deflated", async () => {
+    const MiB = 1 << 20;
+    const text = (n: number): Buffer => Buffer.from("the quick brown fox jumps over the lazy dog\n".repeat(Math.ceil(n / 44))).subarray(0, n);
+    // Block 2 is random for 300 KiB, then text to its end; blocks 3-5 are random.
+    const data = Buffer.concat([randomBytes(MiB), randomBytes(300 * 1024), text(MiB - 300 * 1024), randomBytes(3 * MiB)]);
+    const gz = new ParallelGzip();
+    const out = Buffer.concat([...(await gz.write(data)), ...(await gz.end())]);
+    expect(Buffer.compare(gunzipSync(out), data)).toBe(0);
+    // The 724 KiB of text shrank to almost nothing (stored, it would add ~5
+    // bytes per 64 KiB), and the 4.3 MiB of random data stayed stored: at
+    // most gzip's framing over it.
+    expect(out.length).toBeLessThan(data.length - 700 * 1024);
+    expect(out.length).toBeGreaterThan(data.length - 724 * 1024);
+  });
+
   it("deflates random data with zero runs between (a tar of compressed files) with run-length matches only, text normally", async () => {
     // 3 KiB random, 1 KiB zeros, repeated: level-1 samples shrink by ~20%.
     const tarLike = Buffer.concat(Array.from({ length: 200 }, () => Buffer.concat([randomBytes(3072), Buffer.alloc(1024)])));
