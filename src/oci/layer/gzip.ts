@@ -19,6 +19,24 @@ export interface ParallelGzipOptions {
    * refills). Default false: chunks stay valid for good.
    */
   readonly reuseBlocks?: boolean;
+  /**
+   * Input blocks live in shared memory (SharedArrayBuffer), so other
+   * threads can read them where they are (the layer writer hashes them on
+   * workers, see OffThreadHash). Default false.
+   */
+  readonly sharedBlocks?: boolean;
+  /**
+   * Called with each input block, in order, as it is submitted for
+   * compression: together they are exactly the input. The view stays
+   * unchanged until the block is recycled (see `canReuse`).
+   */
+  readonly onBlock?: (input: Buffer) => void;
+  /**
+   * With reuseBlocks: whether a block's buffer may be refilled, asked
+   * before each reuse (default: always). Lets other readers of the block,
+   * such as a hash worker fed by `onBlock`, finish first.
+   */
+  readonly canReuse?: (block: Buffer) => boolean;
 }
 
 /**
@@ -53,12 +71,15 @@ export class ParallelGzip {
   private readonly concurrency: number;
   private readonly externalCrc: boolean;
   private readonly reuseBlocks: boolean;
+  private readonly sharedBlocks: boolean;
+  private readonly onBlock: ((input: Buffer) => void) | undefined;
+  private readonly canReuse: ((block: Buffer) => boolean) | undefined;
   private readonly pending: { readonly block: Buffer; readonly job: Promise<Buffer | Buffer[]> }[] = [];
   /** With reuseBlocks: blocks whose output was returned, oldest first (see {@link recycle}). */
   private readonly returned: Buffer[] = [];
   /** With reuseBlocks: blocks free to be filled again. */
   private readonly spare: Buffer[] = [];
-  private block: Buffer = Buffer.allocUnsafe(BLOCK);
+  private block: Buffer;
   private fill = 0;
   private dictionary: Buffer | undefined;
   /** What the previous block looked like (see {@link sampleBlock}). */
@@ -78,6 +99,10 @@ export class ParallelGzip {
     this.concurrency = options.concurrency ?? Math.min(4, Math.max(2, availableParallelism()));
     this.externalCrc = options.externalCrc ?? false;
     this.reuseBlocks = options.reuseBlocks ?? false;
+    this.sharedBlocks = options.sharedBlocks ?? false;
+    this.onBlock = options.onBlock;
+    this.canReuse = options.canReuse;
+    this.block = this.newBlock();
   }
 
   /**
@@ -109,17 +134,17 @@ export class ParallelGzip {
   /**
    * Compresses what is left and returns the remaining output, ending with
    * the gzip trailer.
-   * @param crc the CRC-32 of all input: required with `externalCrc`, ignored without.
+   * @param crc the CRC-32 of all input, or a function giving it once the
+   *   last block was handed to `onBlock`: required with `externalCrc`,
+   *   ignored without.
    */
-  async end(crc?: number): Promise<Buffer[]> {
+  async end(crc?: number | (() => Promise<number>)): Promise<Buffer[]> {
     if (this.ended) throw new Error("ParallelGzip: end called twice");
-    if (this.externalCrc) {
-      if (crc === undefined) throw new Error("ParallelGzip: end needs the input's CRC-32 (externalCrc)");
-      this.crc = crc;
-    }
+    if (this.externalCrc && crc === undefined) throw new Error("ParallelGzip: end needs the input's CRC-32 (externalCrc)");
     this.recycle();
     this.ended = true;
     this.submit(true);
+    if (this.externalCrc) this.crc = typeof crc === "function" ? await crc() : (crc as number);
     const out: Buffer[] = [];
     while (this.pending.length > 0) await this.take(out);
     const trailer = Buffer.alloc(8);
@@ -146,7 +171,8 @@ export class ParallelGzip {
 
   /**
    * At the start of a call, when the caller is done with everything returned
-   * so far: every returned block but the newest is free again. The newest
+   * so far: every returned block but the newest is free again (once
+   * `canReuse` agrees, when given). The newest
    * stays out: its last 32 KiB are still `dictionary`, which the block after
    * it (perhaps still being filled) hands to zlib when it is submitted. So
    * the rule does not depend on when zlib copies a dictionary.
@@ -157,7 +183,23 @@ export class ParallelGzip {
    * against refilling 16 of them: 130-300 ms against 10 ms).
    */
   private recycle(): void {
-    while (this.returned.length > 1) this.spare.push(this.returned.shift()!);
+    // Blocks `canReuse` refuses stay in `returned` (in order) and are asked again next time.
+    const newest = this.returned.length - 1;
+    let kept = 0;
+    for (let i = 0; i < newest; i++) {
+      const b = this.returned[i]!;
+      if (this.canReuse === undefined || this.canReuse(b)) this.spare.push(b);
+      else this.returned[kept++] = b;
+    }
+    if (newest > 0) {
+      this.returned[kept++] = this.returned[newest]!;
+      this.returned.length = kept;
+    }
+  }
+
+  /** A fresh input block: in shared memory with `sharedBlocks`. */
+  private newBlock(): Buffer {
+    return this.sharedBlocks ? Buffer.from(new SharedArrayBuffer(BLOCK)) : Buffer.allocUnsafe(BLOCK);
   }
 
   private withHeader(out: Buffer[]): Buffer[] {
@@ -178,6 +220,7 @@ export class ParallelGzip {
       chunkSize: BLOCK + (BLOCK >> 4) + 1024,
     };
     if (this.dictionary !== undefined) options.dictionary = this.dictionary;
+    this.onBlock?.(input);
     const kind = this.level > 0 && input.length >= SAMPLE_MIN_BLOCK ? sampleBlock(input, this.lastKind === "random") : "text";
     this.lastKind = kind;
     if (kind === "mostly-random") options.strategy = constants.Z_RLE;
@@ -191,7 +234,7 @@ export class ParallelGzip {
       // handed to zlib, so the next one is another buffer (a recycled one
       // once it is no longer read, see recycle()).
       this.dictionary = input.subarray(BLOCK - WINDOW);
-      this.block = this.spare.pop() ?? Buffer.allocUnsafe(BLOCK);
+      this.block = this.spare.pop() ?? this.newBlock();
       this.fill = 0;
     }
   }

@@ -325,42 +325,66 @@ export async function writeLayer(
   // next gzip call, so gzip may refill its input blocks; a stream may still
   // hold them in its buffer.
   const reuseBlocks = typeof output === "string";
-  const gzip = compression === "gzip" ? new ParallelGzip({ level, externalCrc: offThread, reuseBlocks }) : undefined;
+  const diffHash = offThread ? new OffThreadHash({ crc32: true }) : inlineHash();
+  const outHash = offThread ? new OffThreadHash() : inlineHash();
+  // Off-thread, gzip's input blocks (exactly the tar stream) live in shared
+  // memory and go to the tar side's worker as they are: no copy of the tar
+  // bytes for hashing, and stored blocks reach the other worker the same
+  // way. A block is refilled only once both workers are done with it.
+  const gzip =
+    compression === "gzip"
+      ? new ParallelGzip({
+          level,
+          externalCrc: offThread,
+          reuseBlocks,
+          ...(offThread
+            ? {
+                sharedBlocks: true,
+                onBlock: (input: Buffer) => diffHash.add([input]),
+                canReuse: (block: Buffer) => diffHash.isFree(block.buffer) && outHash.isFree(block.buffer),
+              }
+            : {}),
+        })
+      : undefined;
   let sink: Sink;
   try {
     sink = typeof output === "string" ? await fileSink(output) : streamSink(output, options.end ?? true, signal);
   } catch (err) {
+    await diffHash.abandon();
+    await outHash.abandon();
     throw asBuildError(err, `cannot create layer file ${String(output)}`);
   }
 
-  const diffHash = offThread ? new OffThreadHash({ crc32: true }) : inlineHash();
-  const outHash = offThread ? new OffThreadHash() : inlineHash();
-  let diffDigest: OffThreadDigest;
+  let diffDigest: OffThreadDigest | undefined;
   let uncompressedSize = 0;
   let size = 0;
   const emit = async (chunks: Buffer[]): Promise<void> => {
-    for (const c of chunks) {
-      await outHash.update(c);
-      size += c.length;
-    }
+    await outHash.updateAll(chunks);
+    for (const c of chunks) size += c.length;
     await sink.write(chunks);
   };
 
   try {
     for await (const chunk of tarChunks(entries, options)) {
-      await diffHash.update(chunk);
       uncompressedSize += chunk.length;
       if (gzip === undefined) {
+        await diffHash.update(chunk);
         // The chunk buffer is reused by tarChunks: copy before an async write.
         await emit([Buffer.from(chunk)]);
       } else {
+        if (!offThread) await diffHash.update(chunk);
         await emit(await gzip.write(chunk));
+        // Off-thread, the tar side was fed by gzip's blocks: wait when its worker falls behind.
+        if (offThread) await diffHash.drained();
       }
     }
-    // The tar side's digest is complete once the last chunk is in; with an
-    // off-thread CRC the trailer needs it.
-    diffDigest = await diffHash.digest();
-    if (gzip !== undefined) await emit(await gzip.end(offThread ? diffDigest.crc32 : undefined));
+    if (gzip !== undefined) {
+      // With an off-thread CRC the trailer needs the tar side's digest,
+      // complete once gzip has handed over its last block.
+      const tarDigest = async (): Promise<number> => (diffDigest = await diffHash.digest()).crc32;
+      await emit(await gzip.end(offThread ? tarDigest : undefined));
+    }
+    diffDigest ??= await diffHash.digest();
     throwIfAborted(signal);
     await sink.commit();
   } catch (err) {
@@ -402,10 +426,17 @@ function fileBytes(entries: readonly LayerEntry[]): number {
 }
 
 /** A SHA-256 on this thread, with {@link OffThreadHash}'s interface. */
-function inlineHash(): Pick<OffThreadHash, "update" | "digest" | "abandon"> {
+function inlineHash(): Pick<OffThreadHash, "update" | "updateAll" | "add" | "drained" | "isFree" | "digest" | "abandon"> {
   const hash = createHash("sha256");
+  const add = (parts: readonly Uint8Array[]): void => {
+    for (const p of parts) hash.update(p);
+  };
   return {
+    add,
     update: async (data) => void hash.update(data),
+    updateAll: async (parts) => add(parts),
+    drained: async () => undefined,
+    isFree: () => true,
     digest: async () => ({ sha256: hash.digest("hex"), crc32: 0 }),
     abandon: async () => undefined,
   };

@@ -395,6 +395,36 @@ describe("ParallelGzip", () => {
     expect(Buffer.compare(reused.firstStored, reused.firstStoredCopy)).not.toBe(0);
   });
 
+  it("with sharedBlocks, hands every input block to onBlock in shared memory, and refills none that canReuse holds back", async () => {
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 4; i++) parts.push(randomBytes(1_100_000), Buffer.from(`block ${i} of text\n`.repeat(60_000)));
+    const data = Buffer.concat(parts);
+    const seen: Buffer[] = [];
+    const copies: Buffer[] = [];
+    const held = new Set<ArrayBufferLike>();
+    const gz = new ParallelGzip({
+      reuseBlocks: true,
+      sharedBlocks: true,
+      onBlock: (input) => {
+        expect(input.buffer).toBeInstanceOf(SharedArrayBuffer);
+        seen.push(input);
+        copies.push(Buffer.from(input));
+        // The first two blocks stay held until the end.
+        if (seen.length <= 2) held.add(input.buffer);
+      },
+      canReuse: (block) => !held.has(block.buffer),
+    });
+    const out: Buffer[] = [];
+    for (let i = 0; i < data.length; i += 300_001) for (const c of await gz.write(data.subarray(i, i + 300_001))) out.push(Buffer.from(c));
+    for (const c of await gz.end()) out.push(Buffer.from(c));
+    expect(Buffer.compare(Buffer.concat(copies), data)).toBe(0);
+    expect(Buffer.compare(gunzipSync(Buffer.concat(out)), data)).toBe(0);
+    // Held blocks kept their bytes; the others were refilled (so reuse happened).
+    expect(Buffer.compare(seen[0]!, copies[0]!)).toBe(0);
+    expect(Buffer.compare(seen[1]!, copies[1]!)).toBe(0);
+    expect(seen.slice(2, -2).some((b, i) => Buffer.compare(b, copies[i + 2]!) !== 0)).toBe(true);
+  });
+
   it("handles empty input", async () => {
     const gz = new ParallelGzip();
     const out = Buffer.concat([...(await gz.write(Buffer.alloc(0))), ...(await gz.end())]);

@@ -44,9 +44,54 @@ describe("OffThreadHash", () => {
     expect(result.crc32).toBe(crc32(data));
     expect(result.crc32).not.toBe(0);
   });
+
+  it("hashes bytes in shared memory where they are, in order with copied parts, and says when their buffer is free again", async () => {
+    const shared = Buffer.from(new SharedArrayBuffer(3 << 20));
+    randomBytes(shared.length).copy(shared);
+    const small = Buffer.from("header");
+    const large = randomBytes((1 << 20) + 5);
+    const parts = [small, shared.subarray(0, 70_000), small, shared.subarray(70_000, 2 << 20), large, shared.subarray(2 << 20), small];
+    const hash = new OffThreadHash({ crc32: true });
+    hash.add(parts);
+    // The worker has not acknowledged yet: the shared buffer is still in use.
+    expect(hash.isFree(shared.buffer)).toBe(false);
+    expect(hash.isFree(new ArrayBuffer(8))).toBe(true);
+    await hash.updateAll([small]);
+    const result = await hash.digest();
+    const all = Buffer.concat([...parts, small]);
+    expect(result.sha256).toBe(sha256(all));
+    expect(result.crc32).toBe(crc32(all));
+    // Every message was acknowledged before the digest came back.
+    expect(hash.isFree(shared.buffer)).toBe(true);
+  });
 });
 
 describe("writeLayer of a big layer (compressed bytes hashed on a worker thread)", () => {
+  it("gets both digests right when stored and deflated blocks alternate (shared blocks, recycled only once hashed)", async () => {
+    const base = await mkdtemp(join(tmpdir(), "tsbuild-bighash-"));
+    try {
+      const MiB = 1 << 20;
+      const text = Buffer.from("a line of text that deflate shrinks well\n".repeat(Math.ceil((3 * MiB) / 41))).subarray(0, 3 * MiB);
+      const parts: Buffer[] = [];
+      for (let i = 0; i < 11; i++) parts.push(randomBytes(3 * MiB), text);
+      const src = join(base, "mixed");
+      await writeFile(src, Buffer.concat(parts));
+      const size = 66 * MiB;
+      const out = join(base, "layer.tgz");
+      const result = await writeLayer({ entries: [{ path: "mixed", type: "file", mode: 0o644, uid: 0, gid: 0, mtimeMs: 0, size, sourcePath: src }] }, out);
+      const bytes = await readFile(out);
+      expect(result.size).toBe(bytes.length);
+      expect(result.digest).toBe(`sha256:${sha256(bytes)}`);
+      const tar = gunzipSync(bytes);
+      expect(result.diffId).toBe(`sha256:${sha256(tar)}`);
+      // The text halves were deflated, the random ones stored.
+      expect(bytes.length).toBeLessThan(size * 0.6);
+      expect(bytes.length).toBeGreaterThan(size * 0.5);
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+
   it("reports the digest of the bytes it wrote", async () => {
     const base = await mkdtemp(join(tmpdir(), "tsbuild-bighash-"));
     try {
