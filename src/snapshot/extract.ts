@@ -161,11 +161,10 @@ class Applier {
         current.push(c);
         continue;
       }
-      let st;
-      try {
-        st = lstatSync(this.abs(candidate));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      // throwIfNoEntry: a missing path is the common case in a fresh
+      // extraction, and a thrown ENOENT costs an Error with its stack.
+      const st = lstatSync(this.abs(candidate), { throwIfNoEntry: false });
+      if (st === undefined) {
         if (!create) return undefined;
         mkdirSync(this.abs(candidate), { mode: 0o755 });
         this.knownDirs.add(candidate);
@@ -195,13 +194,9 @@ class Applier {
 
   /** Removes whatever is at `rel` (a directory recursively), never following a link. */
   private clear(rel: string, keepDir: boolean): boolean {
-    let st;
-    try {
-      st = lstatSync(this.abs(rel));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-      throw err;
-    }
+    // Most members are new: no exception for the usual ENOENT (see resolveDir).
+    const st = lstatSync(this.abs(rel), { throwIfNoEntry: false });
+    if (st === undefined) return false;
     if (keepDir && st.isDirectory()) return true;
     this.forget(rel);
     rmSync(this.abs(rel), { recursive: true, force: true });
