@@ -15,6 +15,7 @@
 import type { Dispatcher } from "undici";
 import { undiciRequest } from "./undici-lite.js";
 import { BuildError } from "../diagnostics/build-error.js";
+import { compareCodeUnits } from "../util/compare.js";
 import type { CredentialProvider, Credentials } from "./credentials.js";
 import { isInsecureHost } from "./endpoint.js";
 import { formatStatus, parseErrorBody, redactUrl, unreachableError } from "./errors.js";
@@ -162,8 +163,8 @@ export function mergeScopes(scopes: Iterable<Scope>): Scope[] {
   }
   const order = (a: string): number => (a === "pull" ? 0 : a === "push" ? 1 : 2);
   return [...byResource]
-    // Code-unit order (as the outer sort): localeCompare would load ICU's collator (~10 ms) for ASCII words.
-    .map(([resource, actions]) => `${resource}:${[...actions].sort((a, b) => order(a) - order(b) || (a < b ? -1 : a > b ? 1 : 0)).join(",")}`)
+    // Code-unit order, as the outer sort.
+    .map(([resource, actions]) => `${resource}:${[...actions].sort((a, b) => order(a) - order(b) || compareCodeUnits(a, b)).join(",")}`)
     .sort();
 }
 

@@ -1,5 +1,6 @@
 import { lstatSync, readdirSync, rmdirSync, statSync, unlinkSync, utimesSync, type BigIntStats } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { compareCodeUnits } from "../util/compare.js";
 import { resolveInRoot } from "./root-path.js";
 
 /**
@@ -58,9 +59,8 @@ export async function recordMountStubs(options: RecordMountStubsOptions): Promis
     if (state !== undefined) parents.set(hostPath, state);
   }
   // Deepest first, so a stub directory is empty by the time it is considered.
-  // Ties by code unit, not localeCompare: its first call loads ICU's
-  // collator, ~10 ms of every build's first RUN step.
-  const paths = [...missing].sort((a, b) => b.split("/").length - a.split("/").length || (a < b ? -1 : a > b ? 1 : 0));
+  // Ties by code unit (see compareCodeUnits: no ICU collator at the first RUN step).
+  const paths = [...missing].sort((a, b) => b.split("/").length - a.split("/").length || compareCodeUnits(a, b));
   return { paths, cleanup: async () => removeStubs(paths, parents) };
 }
 

@@ -46,6 +46,7 @@ import {
 } from "./image-record.js";
 import type { StoreLayout } from "./layout.js";
 import { errnoCode, tempFilePath } from "./temp-files.js";
+import { compareCodeUnits } from "../util/compare.js";
 
 /** Options for {@link ImageStore.putImage}. */
 export interface PutImageOptions extends StoreCallOptions {
@@ -238,7 +239,7 @@ export class ImageStore {
       }
       records.push(record);
     }
-    return records.sort((a, b) => compare(a.name.toString(), b.name.toString()));
+    return records.sort((a, b) => compareCodeUnits(a.name.toString(), b.name.toString()));
   }
 
   /**
@@ -364,6 +365,3 @@ export class ImageStore {
   }
 }
 
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
