@@ -272,12 +272,7 @@ class Applier {
             : targetParent === ""
               ? targetParts[targetParts.length - 1]!
               : `${targetParent}/${targetParts[targetParts.length - 1]!}`;
-        let targetStat;
-        try {
-          targetStat = targetRel === undefined ? undefined : lstatSync(this.abs(targetRel));
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-        }
+        const targetStat = targetRel === undefined ? undefined : lstatSync(this.abs(targetRel), { throwIfNoEntry: false });
         if (targetRel === undefined || targetStat === undefined) {
           throw unsafe(entry, `hard link target "${h.linkname}" is not an earlier member of this layer`);
         }
