@@ -116,12 +116,12 @@ function setMark(file: string, on: boolean): void {
   }
 }
 
-function runBundle(bundleDir: string, manifest: BundleManifest): void {
+function runBundle(bundleDir: string, manifest: BundleManifest, word: string): void {
   const file = path.join(bundleDir, manifest.bundle);
   const source = fs.readFileSync(file, manifest.ascii ? "latin1" : "utf8");
   const dir = cacheDir(process.env);
   const cacheFile = dir
-    ? path.join(dir, `${manifest.id}-${process.version}-${process.arch}-${commandWord(process.argv.slice(2))}.bin`)
+    ? path.join(dir, `${manifest.id}-${process.version}-${process.arch}-${word}.bin`)
     : undefined;
   const cached = cacheFile ? readOptional(cacheFile) : undefined;
   const script = new vm.Script(Module.wrap(source), {
@@ -201,7 +201,8 @@ function preloadBuiltins(word: string): void {
   void process.stderr;
 }
 
-preloadBuiltins(commandWord(process.argv.slice(2)));
+const word = commandWord(process.argv.slice(2));
+preloadBuiltins(word);
 
 // WebAssembly stays on V8's baseline compiler. undici parses HTTP with
 // llhttp compiled to wasm, and V8 then re-compiles it with its optimising
@@ -226,7 +227,7 @@ const distDir = path.join(__dirname, "..", "..");
 const bundleDir = path.join(distDir, "bundle");
 const manifest = readManifest(bundleDir);
 if (manifest && fs.existsSync(path.join(bundleDir, manifest.bundle))) {
-  runBundle(bundleDir, manifest);
+  runBundle(bundleDir, manifest, word);
 } else {
   void import(path.join(distDir, "src", "cli", "run.js"));
 }

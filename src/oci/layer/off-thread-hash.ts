@@ -130,9 +130,8 @@ export class OffThreadHash {
   }
 
   /** Adds `data` to the hash; resolves once the worker has room for more. */
-  async update(data: Uint8Array): Promise<void> {
-    this.add([data]);
-    await this.drained();
+  update(data: Uint8Array): Promise<void> {
+    return this.updateAll([data]);
   }
 
   /** Adds `parts`, in order; resolves once the worker has room for more. */

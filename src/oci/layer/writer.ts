@@ -367,15 +367,15 @@ export async function writeLayer(
   try {
     for await (const chunk of tarChunks(entries, options)) {
       uncompressedSize += chunk.length;
+      // Off-thread (always with gzip), the tar side is fed by gzip's blocks instead.
+      if (!offThread) await diffHash.update(chunk);
       if (gzip === undefined) {
-        await diffHash.update(chunk);
         // The chunk buffer is reused by tarChunks: copy before an async write.
         await emit([Buffer.from(chunk)]);
       } else {
-        if (!offThread) await diffHash.update(chunk);
         await emit(await gzip.write(chunk));
-        // Off-thread, the tar side was fed by gzip's blocks: wait when its worker falls behind.
-        if (offThread) await diffHash.drained();
+        // Wait when the tar side's worker falls behind (a no-op inline).
+        await diffHash.drained();
       }
     }
     if (gzip !== undefined) {
