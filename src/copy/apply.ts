@@ -78,6 +78,13 @@ export interface AddOptions {
   readonly checksum?: string;
   /** `--keep-git-dir` (Git sources are not supported yet; kept for the API). */
   readonly keepGitDir?: boolean;
+  /**
+   * URL sources already downloaded, by URL: used instead of fetching them
+   * again, and left for their owner to dispose. The solver fetches a URL
+   * once to key the step by its content, and the copy must then write
+   * exactly those bytes, not a second download that may differ.
+   */
+  readonly downloaded?: ReadonlyMap<string, DownloadedFile>;
 }
 
 /** Everything {@link applyCopy} needs. */
@@ -231,14 +238,17 @@ async function planItems(opts: CopyOptions, selected: Awaited<ReturnType<typeof 
   for (const source of opts.sources) {
     throwIfAborted(opts.signal);
     if (isUrlSource(source)) {
-      // Loaded only for a URL: it brings undici and the TLS set-up (~15 ms
-      // of start-up), which a COPY from the context or a stage never needs.
-      const { downloadUrl } = await import("./http-source.js");
-      const file = await downloadUrl(source, {
-        ...(opts.add?.checksum ? { checksum: opts.add.checksum } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
-      downloads.push(file);
+      let file = opts.add?.downloaded?.get(source);
+      if (file === undefined) {
+        // Loaded only for a URL: it brings undici and the TLS set-up (~15 ms
+        // of start-up), which a COPY from the context or a stage never needs.
+        const { downloadUrl } = await import("./http-source.js");
+        file = await downloadUrl(source, {
+          ...(opts.add?.checksum ? { checksum: opts.add.checksum } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
+        downloads.push(file);
+      }
       let st;
       try {
         st = entryStat(await lstat(file.path));

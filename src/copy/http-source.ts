@@ -23,6 +23,10 @@ export interface DownloadedFile {
   readonly path: string;
   /** The name it is copied under (`__unnamed__` for a URL without a path). */
   readonly name: string;
+  /** Digest of the body: `--checksum`'s algorithm when given, else `sha256:<hex>`. */
+  readonly digest: string;
+  /** The response's `Last-Modified` header as sent (it becomes the file's mtime), if any. */
+  readonly lastModified?: string;
   /** Removes the temporary directory. */
   dispose(): Promise<void>;
 }
@@ -93,22 +97,21 @@ export async function downloadUrl(url: string, options: DownloadOptions = {}): P
   const path = join(dir, "download");
   let ownAgent: Dispatcher | undefined;
   try {
-    // undici loads only for a build that downloads: most builds never need it.
-    const { request, Agent } = await import("undici");
-    // With extra CAs moved aside by bin/tsbuild (tls-trust.ts), the global
-    // dispatcher would not trust them: use an agent that does.
-    ownAgent = !options.dispatcher && process.env.TSBUILD_EXTRA_CA_CERTS ? new Agent({ connect: connectOption(30_000) }) : undefined;
+    // undici loads only for a build that downloads: most builds never need
+    // it. Through the registry client's loader, not `import("undici")`: the
+    // CLI bundle runs in a vm.Script, where a dynamic import of a package
+    // outside the bundle fails ("A dynamic import callback was not specified").
+    const { UndiciAgent, undiciRequest } = await import("../registry/undici-lite.js");
+    // An agent of our own, also because it trusts the extra CAs bin/tsbuild
+    // moved aside (tls-trust.ts), which undici's global dispatcher would not.
+    ownAgent = options.dispatcher ? undefined : new UndiciAgent({ connect: connectOption(30_000) });
     const dispatcher = options.dispatcher ?? ownAgent;
+    if (dispatcher === undefined) throw new BuildError("INTERNAL", "no HTTP dispatcher");
     let current = url;
     for (let hop = 0; ; hop++) {
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(current, {
-          method: "GET",
-          headers: { "user-agent": "tsbuild" },
-          ...(signal ? { signal } : {}),
-          ...(dispatcher ? { dispatcher } : {}),
-        });
+        res = await undiciRequest(new URL(current), { method: "GET", headers: { "user-agent": "tsbuild" }, signal, dispatcher });
       } catch (err) {
         throwIfAborted(signal);
         throw downloadError(url, (err as Error).message, err);
@@ -144,10 +147,11 @@ export async function downloadUrl(url: string, options: DownloadOptions = {}): P
         });
       }
       await chmod(path, 0o600);
-      const lastModified = res.headers["last-modified"];
-      const when = typeof lastModified === "string" ? Date.parse(lastModified) : Number.NaN;
+      const header = res.headers["last-modified"];
+      const lastModified = typeof header === "string" ? header : undefined;
+      const when = lastModified !== undefined ? Date.parse(lastModified) : Number.NaN;
       if (!Number.isNaN(when)) await utimes(path, when / 1000, when / 1000);
-      return { path, name, dispose };
+      return { path, name, digest: `${expected?.algorithm ?? "sha256"}:${actual}`, ...(lastModified !== undefined ? { lastModified } : {}), dispose };
     }
   } catch (err) {
     await dispose();

@@ -1,7 +1,6 @@
 import { BuildError, withLocation } from "../diagnostics/build-error.js";
 import type { CacheIndex, CacheRecord } from "../cache/cache-index.js";
 import { baseKey, stepKey } from "../cache/keys.js";
-import { checksumSelection } from "../copy/checksum.js";
 import type { FileHashCache } from "../copy/file-hash-cache.js";
 import type { IgnoreMatcher } from "../context/dockerignore.js";
 import type { Digest } from "../oci/digest.js";
@@ -13,6 +12,7 @@ import type { CommittedLayer, LayerRef, Snapshotter } from "../snapshot/snapshot
 import type { FsContentStore } from "../store/fs-content-store.js";
 import type { OpContext } from "./ops/context.js";
 import { runTasks, type Task } from "./scheduler.js";
+import { stepInputs, type StepInputs } from "./step-inputs.js";
 
 /** A layer of a result: its descriptor and uncompressed digest. */
 export interface LayerInfo {
@@ -142,7 +142,9 @@ export async function solve(options: SolveOptions): Promise<SolveResult> {
           const stageKeys = step.stageDeps.map((d) => states.get(lastNode(d))!.key);
           if (options.dryRun) {
             // Keys depend only on definitions, parent keys and context checksums, never on results: they can all be computed without running anything.
-            const key = stepKey({ definition: step.definition, parent: parent.key, stageKeys, checksums: await contextChecksums(step, { ...options, signal, stageKeys, chainOf, now }) });
+            const inputs = await stepInputs(step, { ...options, signal });
+            await inputs.dispose();
+            const key = stepKey({ definition: step.definition, parent: parent.key, stageKeys, checksums: inputs.checksums });
             const record = await options.cache.get(key);
             planned.push({ id: step.id, name: step.name, key, cached: record !== undefined, stageDeps: step.stageDeps });
             states.set(step.id, { key, chain: parent.chain, created: parent.created });
@@ -208,7 +210,17 @@ interface StepContext extends SolveOptions {
 
 /** Key → lookup → execute or reuse → record → events, for one step. */
 async function runStep(step: StepNode, parent: NodeState, ctx: StepContext): Promise<NodeState> {
-  const key = stepKey({ definition: step.definition, parent: parent.key, stageKeys: ctx.stageKeys, checksums: await contextChecksums(step, ctx) });
+  const inputs = await stepInputs(step, ctx);
+  try {
+    return await keyedStep(step, parent, inputs, ctx);
+  } finally {
+    await inputs.dispose();
+  }
+}
+
+/** {@link runStep} once the step's inputs are known. */
+async function keyedStep(step: StepNode, parent: NodeState, inputs: StepInputs, ctx: StepContext): Promise<NodeState> {
+  const key = stepKey({ definition: step.definition, parent: parent.key, stageKeys: ctx.stageKeys, checksums: inputs.checksums });
   const useCache = !ctx.noCache && !ctx.noCacheStages?.has(step.stage);
   if (useCache) {
     const record = await ctx.cache.get(key);
@@ -227,6 +239,7 @@ async function runStep(step: StepNode, parent: NodeState, ctx: StepContext): Pro
     snapshotter: ctx.snapshotter,
     sandbox: ctx.sandbox,
     chainOf: (s) => ctx.chainOf(s).map(toRef),
+    downloads: inputs.downloads,
     onOutput: (stream, chunk) => {
       const text = chunk.toString("utf8");
       tail.add(text);
@@ -254,7 +267,6 @@ async function runStep(step: StepNode, parent: NodeState, ctx: StepContext): Pro
   return { key, chain: record.layer ? [...parent.chain, toLayerInfo(record.layer)] : parent.chain, created: record.created };
 }
 
-/** Checksums of the context files a step reads: COPY/ADD sources and bind mounts of the context. */
 /**
  * Runs a step's operation on its parent's layers and commits what it
  * changed, mounting only when it must: a WORKDIR that already exists
@@ -279,33 +291,6 @@ async function runOp(stepOp: StepOp, chain: readonly LayerRef[], op: OpContext, 
       const { runExec } = await import("./ops/exec.js");
       return ctx.snapshotter.runMutable(chain, (rootfs) => runExec(stepOp, rootfs, op), options);
     }
-  }
-}
-
-async function contextChecksums(step: StepNode, ctx: StepContext): Promise<string[]> {
-  const op = step.op;
-  const base = { root: ctx.contextDir, ...(ctx.ignore ? { ignore: ctx.ignore } : {}), followTopLevelSymlinks: true };
-  const opts = { ...(ctx.hashCache ? { cache: ctx.hashCache } : {}), signal: ctx.signal };
-  try {
-    if (op.kind === "copy" && op.source.kind === "context" && op.copy.sources.length > 0) {
-      const urls = op.copy.sources.filter((s) => /^https?:\/\//i.test(s));
-      const local = op.copy.sources.filter((s) => !/^https?:\/\//i.test(s));
-      // URLs are keyed by their text and --checksum (BuildKit keys them by content once fetched; see the note in the README).
-      const sums = local.length ? [(await checksumSelection({ ...base, sources: local, excludes: op.copy.excludes, parents: op.copy.parents }, opts)).digest] : [];
-      return [...sums, ...urls];
-    }
-    if (op.kind === "exec") {
-      const sums: string[] = [];
-      for (const m of op.mounts) {
-        if (m.type === "bind" && (m.sourceRef === undefined || m.sourceRef.kind === "context")) {
-          sums.push((await checksumSelection({ ...base, sources: [m.source ?? "."] }, opts)).digest);
-        }
-      }
-      return sums;
-    }
-    return [];
-  } catch (err) {
-    throw withLocation(err, step.range);
   }
 }
 

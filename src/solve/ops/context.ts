@@ -2,6 +2,7 @@ import type { Sandbox } from "../../sandbox/sandbox.js";
 import type { Snapshotter, LayerRef } from "../../snapshot/snapshotter.js";
 import type { IgnoreMatcher } from "../../context/dockerignore.js";
 import type { SourceRef } from "../../plan/graph.js";
+import type { DownloadedFile } from "../../copy/http-source.js";
 
 /** What step operations need from the build around them. */
 export interface OpContext {
@@ -17,6 +18,8 @@ export interface OpContext {
   readonly sandbox: Sandbox;
   /** The layer chain of a stage's result or of an image (for COPY --from and bind mounts). */
   chainOf(source: Exclude<SourceRef, { kind: "context" }>): readonly LayerRef[];
+  /** URL sources of an ADD, fetched when the step was keyed (`StepInputs.downloads` in `../step-inputs.ts`). */
+  readonly downloads?: ReadonlyMap<string, DownloadedFile>;
   /** Output of the running process. */
   onOutput(stream: "stdout" | "stderr", chunk: Buffer): void;
   /** Cancels the step. */

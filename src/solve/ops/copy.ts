@@ -27,7 +27,14 @@ export async function runCopy(op: CopyOp, rootfs: string, ctx: OpContext): Promi
       ...(c.chmod !== undefined ? { chmod: c.chmod } : {}),
       inline: c.inline,
       ...(c.kind === "add"
-        ? { add: { ...(c.unpack !== undefined ? { unpack: c.unpack } : {}), ...(c.checksum !== undefined ? { checksum: c.checksum } : {}), keepGitDir: c.keepGitDir } }
+        ? {
+            add: {
+              ...(c.unpack !== undefined ? { unpack: c.unpack } : {}),
+              ...(c.checksum !== undefined ? { checksum: c.checksum } : {}),
+              keepGitDir: c.keepGitDir,
+              ...(ctx.downloads ? { downloaded: ctx.downloads } : {}),
+            },
+          }
         : {}),
       signal: ctx.signal,
     });

@@ -1,0 +1,95 @@
+import { BuildError, withLocation } from "../diagnostics/build-error.js";
+import { checksumSelection } from "../copy/checksum.js";
+import type { FileHashCache } from "../copy/file-hash-cache.js";
+import type { DownloadedFile } from "../copy/http-source.js";
+import { isUrlSource } from "../copy/source-path.js";
+import type { IgnoreMatcher } from "../context/dockerignore.js";
+import type { StepNode } from "../plan/graph.js";
+
+/**
+ * What a step reads from outside the build graph, in the form its cache key
+ * needs (the `checksums` of `stepKey`):
+ *
+ * - the content checksum of the context files each COPY/ADD source, or
+ *   each bind mount of the context, selects;
+ * - for each `ADD <URL>` without `--checksum`, the digest of the body the
+ *   URL serves now, with the file name and `Last-Modified` time it will be
+ *   written with. As BuildKit's HTTP source (its cache key hashes the
+ *   filename, the content digest and the modification time), a URL whose
+ *   content changed reruns the step, and an unchanged one is a cache hit.
+ *   So the URL is fetched before the cache lookup, and a step that then
+ *   runs copies those downloaded bytes ({@link downloads}), never a second
+ *   download that could differ from what was keyed;
+ * - for an `ADD --checksum=<digest> <URL>`, only the URL: the digest is in
+ *   the step's definition, and the copy refuses any other content, so
+ *   nothing is fetched unless the step runs.
+ */
+export interface StepInputs {
+  /** The key's checksums, in a fixed order: context selections first, then URLs in source order. */
+  readonly checksums: readonly string[];
+  /** The URL bodies fetched for the key, by URL; hand them to the copy. */
+  readonly downloads: ReadonlyMap<string, DownloadedFile>;
+  /** Removes the downloads. Never throws. */
+  dispose(): Promise<void>;
+}
+
+/** Where {@link stepInputs} reads from. */
+export interface StepInputsContext {
+  /** Absolute build context directory. */
+  readonly contextDir: string;
+  /** The context's ignore rules. */
+  readonly ignore?: IgnoreMatcher;
+  /** Stat cache of context file hashes. */
+  readonly hashCache?: FileHashCache;
+  /** Cancels checksums and downloads. */
+  readonly signal: AbortSignal;
+}
+
+const NONE: StepInputs = { checksums: [], downloads: new Map(), dispose: async () => undefined };
+
+/**
+ * The inputs of `step` (see {@link StepInputs}). Errors carry the
+ * instruction's location; downloads made before an error are removed.
+ */
+export async function stepInputs(step: StepNode, ctx: StepInputsContext): Promise<StepInputs> {
+  const op = step.op;
+  const base = { root: ctx.contextDir, ...(ctx.ignore ? { ignore: ctx.ignore } : {}), followTopLevelSymlinks: true };
+  const opts = { ...(ctx.hashCache ? { cache: ctx.hashCache } : {}), signal: ctx.signal };
+  const downloads = new Map<string, DownloadedFile>();
+  const dispose = async (): Promise<void> => {
+    for (const file of downloads.values()) await file.dispose().catch(() => undefined);
+  };
+  try {
+    if (op.kind === "copy" && op.source.kind === "context" && op.copy.sources.length > 0) {
+      const urls = op.copy.sources.filter(isUrlSource);
+      const local = op.copy.sources.filter((s) => !isUrlSource(s));
+      const sums = local.length ? [(await checksumSelection({ ...base, sources: local, excludes: op.copy.excludes, parents: op.copy.parents }, opts)).digest] : [];
+      if (urls.length === 0) return { checksums: sums, downloads, dispose };
+      if (op.copy.checksum !== undefined) return { checksums: [...sums, ...urls], downloads, dispose };
+      const { downloadUrl } = await import("../copy/http-source.js");
+      for (const url of urls) {
+        if (downloads.has(url)) continue;
+        downloads.set(url, await downloadUrl(url, { signal: ctx.signal }));
+      }
+      const keyed = urls.map((url) => {
+        const file = downloads.get(url);
+        if (file === undefined) throw new BuildError("INTERNAL", `download of ${url} missing`);
+        return `${url} ${JSON.stringify({ name: file.name, digest: file.digest, lastModified: file.lastModified ?? "" })}`;
+      });
+      return { checksums: [...sums, ...keyed], downloads, dispose };
+    }
+    if (op.kind === "exec") {
+      const sums: string[] = [];
+      for (const m of op.mounts) {
+        if (m.type === "bind" && (m.sourceRef === undefined || m.sourceRef.kind === "context")) {
+          sums.push((await checksumSelection({ ...base, sources: [m.source ?? "."] }, opts)).digest);
+        }
+      }
+      return { checksums: sums, downloads, dispose };
+    }
+    return NONE;
+  } catch (err) {
+    await dispose();
+    throw withLocation(err, step.range);
+  }
+}

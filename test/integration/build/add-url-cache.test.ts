@@ -1,0 +1,74 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { makeContext, runTsbuild, stepsBy } from "../../helpers/tsbuild-process.js";
+
+// BuildKit's HTTP source keys `ADD <URL>` by the filename, the digest of the
+// body and its Last-Modified time (source/http/httpsource.go, formatCacheKey):
+// a changed body reruns the step, an unchanged one is a cache hit.
+describe("ADD <URL> in the cache", () => {
+  let server: Server;
+  let url: string;
+  const served = { body: "v1\n", lastModified: "Wed, 21 Oct 2015 07:28:00 GMT", requests: 0 };
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      served.requests++;
+      res.setHeader("Last-Modified", served.lastModified);
+      res.end(served.body);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((r) => server.close(r));
+  });
+
+  test("an unchanged URL is a cache hit, a changed body or Last-Modified reruns the ADD, and each run downloads once", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM scratch\nADD ${url}/data.txt /data.txt\nADD ${url}/other.txt /other.txt\n` });
+    const root = mkdtempSync(join(tmpdir(), "tsb-root-"));
+    const build = async (out: string) => {
+      const before = served.requests;
+      const r = await runTsbuild(["build", "--progress=rawjson", "-o", `type=local,dest=${out}`, "."], { cwd: ctx, env: { TSBUILD_ROOT: root } });
+      expect(r.code, r.stderr).toBe(0);
+      return { ...stepsBy(r.events), requests: served.requests - before };
+    };
+
+    const first = await build("out1");
+    expect(first).toEqual({ ran: [expect.stringContaining("/data.txt"), expect.stringContaining("/other.txt")], cached: [], requests: 2 });
+    expect(readFileSync(join(ctx, "out1/data.txt"), "utf8")).toBe("v1\n");
+
+    // Fetched again to learn its digest (as BuildKit does), nothing rerun.
+    const second = await build("out2");
+    expect(second).toEqual({ ran: [], cached: [expect.stringContaining("/data.txt"), expect.stringContaining("/other.txt")], requests: 2 });
+
+    served.body = "v2\n";
+    const third = await build("out3");
+    expect(third.ran).toHaveLength(2);
+    expect(readFileSync(join(ctx, "out3/data.txt"), "utf8")).toBe("v2\n");
+
+    // Same bytes, another modification time: the file's mtime in the layer changes, so the key does too.
+    served.lastModified = "Thu, 22 Oct 2015 07:28:00 GMT";
+    const fourth = await build("out4");
+    expect(fourth.ran).toHaveLength(2);
+    expect(statSync(join(ctx, "out4/data.txt")).mtime.toISOString()).toBe("2015-10-22T07:28:00.000Z");
+  });
+
+  test("ADD --checksum is keyed by the checksum: a cached step fetches nothing", async () => {
+    served.body = "pinned\n";
+    const digest = `sha256:${createHash("sha256").update("pinned\n").digest("hex")}`;
+    const ctx = makeContext({ Dockerfile: `FROM scratch\nADD --checksum=${digest} ${url}/pinned.txt /pinned.txt\n` });
+    const root = mkdtempSync(join(tmpdir(), "tsb-root-"));
+    const run = () => runTsbuild(["build", "--progress=rawjson", "."], { cwd: ctx, env: { TSBUILD_ROOT: root } });
+    const before = served.requests;
+    const first = await run();
+    expect(first.code, first.stderr).toBe(0);
+    expect(served.requests - before).toBe(1);
+    const second = await run();
+    expect(stepsBy(second.events).cached).toHaveLength(1);
+    expect(served.requests - before).toBe(1);
+  });
+});
