@@ -185,7 +185,13 @@ export function resolveDockerfile(parsed: ParsedDockerfile, options: ResolveOpti
       envKnown,
       escapeChar: parsed.escapeChar,
     };
-    const triggers = base.kind === "image" ? onbuildTriggers(options.imageOnBuild?.(base.ref) ?? [], stage, parsed.escapeChar, diagnostics) : [];
+    // BuildKit runs the ONBUILD triggers of a stage's base, image or earlier
+    // stage alike: a stage's config carries its own ONBUILD expressions, and
+    // the stage built FROM it dispatches them first (dockerfile2llb's
+    // dispatchOnBuildTriggers on the base's cloned image config).
+    const inherited =
+      base.kind === "image" ? (options.imageOnBuild?.(base.ref) ?? []) : base.kind === "stage" ? stageOnBuild(parsed.stages[base.stage]!) : [];
+    const triggers = onbuildTriggers(inherited, base.kind === "stage" ? "base stage" : "base image", stage, parsed.escapeChar, diagnostics);
     const steps = [...triggers, ...stage.instructions].map((inst) => resolveStep(inst, ctx));
     const deps = [...new Set([...(base.kind === "stage" ? [base.stage] : []), ...steps.flatMap((s) => s.stageRefs)])];
     const result: ResolvedStage = {
@@ -464,24 +470,29 @@ function warnIfCloseToStage(name: string, stages: readonly Stage[], inst: Instru
   });
 }
 
+/** The expressions of a stage's own ONBUILD instructions, in order: what its image config's `OnBuild` holds. */
+function stageOnBuild(stage: Stage): string[] {
+  return stage.instructions.flatMap((inst) => (inst.kind === "onbuild" ? [inst.expression] : []));
+}
+
 /**
- * Parses a base image's ONBUILD triggers into instructions of the child
+ * Parses a base image's (or base stage's) ONBUILD triggers into instructions of the child
  * stage, located at its FROM line (that is where Docker reports them).
  */
-function onbuildTriggers(triggers: readonly string[], stage: Stage, escapeChar: "\\" | "`", diagnostics: Diagnostic[]): Instruction[] {
+function onbuildTriggers(triggers: readonly string[], of: string, stage: Stage, escapeChar: "\\" | "`", diagnostics: Diagnostic[]): Instruction[] {
   const out: Instruction[] = [];
   for (const text of triggers) {
     const prefix = escapeChar === "`" ? "# escape=`\n" : "";
     const { ast, diagnostics: syntax } = parseDockerfile(prefix + text);
     const node = ast.instructions[0];
     if (!node || syntax.some((d) => d.severity === "error")) {
-      diagnostics.push({ severity: "error", code: "DF_SYNTAX", message: `invalid ONBUILD trigger of the base image: ${text}`, range: stage.from.range });
+      diagnostics.push({ severity: "error", code: "DF_SYNTAX", message: `invalid ONBUILD trigger of the ${of}: ${text}`, range: stage.from.range });
       continue;
     }
     try {
       out.push(convertInstruction({ ...node, range: stage.from.range, keywordRange: stage.from.range, argsRange: stage.from.range }));
     } catch (err) {
-      diagnostics.push({ ...toDiagnostic(err, stage.from.node), message: `ONBUILD trigger of the base image: ${err instanceof Error ? err.message : String(err)}` });
+      diagnostics.push({ ...toDiagnostic(err, stage.from.node), message: `ONBUILD trigger of the ${of}: ${err instanceof Error ? err.message : String(err)}` });
     }
   }
   return out;

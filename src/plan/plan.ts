@@ -91,6 +91,8 @@ function planStage(stage: ResolvedStage, done: ReadonlyMap<number, PlannedStage>
     if (!parent) throw new BuildError("INTERNAL", `stage ${stage.base.stage} must be planned before stage ${stage.index}`);
     base = { kind: "stage", stage: stage.base.stage };
     config = cloneConfig(parent.config);
+    // As for an image: the parent's triggers ran in this stage, and are not passed on.
+    delete config.OnBuild;
   } else {
     base = { kind: "scratch" };
     config = {};

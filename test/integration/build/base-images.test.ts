@@ -64,6 +64,21 @@ describe("base images", () => {
     expect(inspect.config.config.OnBuild ?? null).toBe(null);
   });
 
+  test("ONBUILD in a stage runs first in a later stage built FROM it (BuildKit's dispatchOnBuildTriggers), and is not passed on", async () => {
+    const root = mkdtempSync(join(tmpdir(), "tsb-root-"));
+    const env = { TSBUILD_ROOT: root };
+    const ctx = makeContext({
+      Dockerfile: `FROM ${fixture.base} AS parent\nONBUILD RUN echo trigger ran > /trigger\nRUN test ! -e /trigger\nFROM parent\nRUN cat /trigger > /seen\n`,
+    });
+    const r = await runTsbuild(["build", "--progress=rawjson", "-t", "stagechild:1", "-o", "type=local,dest=out", "."], { cwd: ctx, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(stepsBy(r.events).ran).toEqual([expect.stringContaining("test ! -e /trigger"), expect.stringContaining("echo trigger ran"), expect.stringContaining("cat /trigger")]);
+    const { readFileSync } = await import("node:fs");
+    expect(readFileSync(join(ctx, "out/seen"), "utf8")).toBe("trigger ran\n");
+    const inspect = JSON.parse((await runTsbuild(["inspect", "stagechild:1"], { cwd: ctx, env })).stdout);
+    expect(inspect.config.config.OnBuild ?? null).toBe(null);
+  });
+
   test.each([
     ["a path climbing out of the layer", [{ name: `../../../../../../tmp/tsb-escape-${process.pid}` }], `/tmp/tsb-escape-${process.pid}`],
     [
