@@ -86,6 +86,13 @@ describe("tsbuild build", () => {
     expect(runImage(join(ctx, "img.tar"), "1").trim()).toBe("/made");
   });
 
+  test("WORKDIR under USER gives every directory it creates, parents included, to that user (BuildKit's MkdirAll)", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nUSER app\nWORKDIR /srv/app/data\nRUN stat -c '%u:%g %n' / /srv /srv/app /srv/app/data > owners\n` });
+    const r = await build(ctx, freshRoot(), ["-o", "type=local,dest=out"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(ctx, "out/srv/app/data/owners"), "utf8")).toBe("0:0 /\n1000:1000 /srv\n1000:1000 /srv/app\n1000:1000 /srv/app/data\n");
+  });
+
   test("a changed file reruns only the COPY that selects it and what follows; comments and ignored files rerun nothing", async () => {
     const ctx = makeContext({
       Dockerfile: [`FROM ${fixture.base} AS a`, "COPY one.txt /one", "RUN cat /one", `FROM ${fixture.base}`, "RUN echo independent", "COPY two.txt /two", "RUN cat /two", "COPY --from=a /one /from-a", ""].join("\n"),
