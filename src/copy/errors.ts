@@ -3,19 +3,21 @@ import { displayPath } from "./source-path.js";
 
 /**
  * The error for a COPY/ADD source that matches nothing, worded like
- * BuildKit's (`"/missing.txt": not found`). When the source is the build
- * context (an ignore matcher is in play) the hint mentions `.dockerignore`,
- * since an ignored path is invisible exactly like a missing one.
+ * BuildKit's (`"/missing.txt": not found`). The hint says where the path
+ * was looked for: the build context (mentioning `.dockerignore` when there
+ * is one, since an ignored path is invisible exactly like a missing one),
+ * or the stage or image of `--from`.
  *
  * @param rel the source path relative to the source root (cleaned).
- * @param fromContext true when the source root is the build context with a `.dockerignore`.
+ * @param where `context` (no `.dockerignore`), `ignored-context` (with one), or `stage` (a stage or image).
  */
-export function sourceNotFound(rel: string, fromContext: boolean): BuildError {
-  return new BuildError("COPY_SOURCE_NOT_FOUND", `${JSON.stringify(displayPath(rel))}: not found`, {
-    hint: fromContext
-      ? "check that the path exists in the build context and that .dockerignore does not exclude it"
-      : "check that the path exists in the source stage or image",
-  });
+export function sourceNotFound(rel: string, where: "context" | "ignored-context" | "stage"): BuildError {
+  const hints = {
+    context: "check that the path exists in the build context",
+    "ignored-context": "check that the path exists in the build context and that .dockerignore does not exclude it",
+    stage: "check that the path exists in the source stage or image",
+  };
+  return new BuildError("COPY_SOURCE_NOT_FOUND", `${JSON.stringify(displayPath(rel))}: not found`, { hint: hints[where] });
 }
 
 /** A destination that cannot take the source (a directory in the way of a file, or the reverse). */

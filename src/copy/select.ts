@@ -148,8 +148,10 @@ class Selector {
     this.excludeFilter = excludes.length > 0 ? { matcher: compile(excludes, "--exclude"), mode: "exclude" } : undefined;
   }
 
-  private get fromContext(): boolean {
-    return this.sel.ignore !== undefined;
+  /** Where a missing source was looked for, for {@link sourceNotFound}'s hint: context sources are the ones whose owners are reset. */
+  private get searchedIn(): "context" | "ignored-context" | "stage" {
+    if (this.sel.keepOwnership === true) return "stage";
+    return this.sel.ignore !== undefined && !this.sel.ignore.isEmpty ? "ignored-context" : "context";
   }
 
   /** True when `.dockerignore` hides the root-relative real path `rel` outright. */
@@ -208,7 +210,7 @@ class Selector {
     const split = splitWildcards(rel);
     if (split.pattern.length === 0) {
       const entry = await this.resolveSource(rel, this.follow, true);
-      if (typeof entry === "string") throw sourceNotFound(rel, this.fromContext);
+      if (typeof entry === "string") throw sourceNotFound(rel, this.searchedIn);
       return { source, wildcard: false, matches: [{ path: rel, entry }] };
     }
     const matches: SelectedMatch[] = [];
@@ -217,7 +219,7 @@ class Selector {
       const entry = await this.resolveSource(path, this.follow, true);
       if (entry === "hidden") continue;
       // Matched by name but gone since, or a dangling symlink (BuildKit fails to stat it too).
-      if (entry === "missing") throw sourceNotFound(path, this.fromContext);
+      if (entry === "missing") throw sourceNotFound(path, this.searchedIn);
       matches.push({ path, entry });
     }
     return { source, wildcard: true, matches };
@@ -321,7 +323,7 @@ class Selector {
       pattern === "" ? undefined : { matcher: compile([pattern], "--parents source"), mode: "include", mayMatchBelow: mayMatchBelowPattern(pattern) };
     if (!wildcard) {
       const required = parent === "" ? pattern : pattern === "" ? parent : `${parent}/${pattern}`;
-      if (typeof (await this.resolveSource(required, false, false)) === "string") throw sourceNotFound(required, this.fromContext);
+      if (typeof (await this.resolveSource(required, false, false)) === "string") throw sourceNotFound(required, this.searchedIn);
     }
     const split = splitWildcards(parent);
     const pivots = split.pattern.length === 0 ? [parent] : await this.expandWildcard(source, split.base, split.pattern);
@@ -331,7 +333,7 @@ class Selector {
       const entry = await this.resolveSource(pivot, true, true, include);
       if (typeof entry === "string") {
         if (wildcard) continue;
-        throw sourceNotFound(pivot, this.fromContext);
+        throw sourceNotFound(pivot, this.searchedIn);
       }
       if (entry.kind !== "dir") {
         if (wildcard) continue;

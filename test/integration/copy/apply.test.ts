@@ -136,8 +136,11 @@ describe("sources and destinations", () => {
     const err = await failure(copy(["missing.txt"], "/x"));
     expect(err.code).toBe("COPY_SOURCE_NOT_FOUND");
     expect(err.message).toBe('"/missing.txt": not found');
+    expect(err.hint).toBe("check that the path exists in the build context");
     const err2 = await failure(copy(["missing.txt"], "/x", { ignore: new IgnoreMatcher(["*.log"]) }));
     expect(err2.hint).toContain(".dockerignore");
+    const err3 = await failure(copy(["missing.txt"], "/x", { keepOwnership: true }));
+    expect(err3.hint).toBe("check that the path exists in the source stage or image");
   });
 
   it("heredoc sources are 0644 files named after the delimiter, --chmod applies", async () => {
