@@ -9,7 +9,7 @@ import { convertInstruction, toDiagnostic } from "./parse.js";
 import { parseDockerfile } from "../syntax/parse.js";
 import { hostPlatform, isBuilderArg, platformArgs, PROXY_ARGS, type PlatformSpec } from "./platform.js";
 import { parseMount } from "./run-mounts.js";
-import { Scope } from "./scope.js";
+import { DEFAULT_PATH, Scope } from "./scope.js";
 import { resolveTarget, stageReference, topologicalNeeds } from "./stage-refs.js";
 import type { ArgInstruction, CopyInstruction, FromInstruction, Instruction, KeyValue, RunInstruction, Stage } from "./types.js";
 
@@ -173,6 +173,9 @@ export function resolveDockerfile(parsed: ParsedDockerfile, options: ResolveOpti
     } else {
       scope = new Scope();
     }
+    // BuildKit gives every stage whose base sets no PATH the default one (a
+    // stage FROM a stage already has it from that stage).
+    if (base.kind !== "stage" && envKnown && !scope.env.has("PATH")) scope.env.set("PATH", DEFAULT_PATH);
     const ctx: StageContext = {
       stage,
       stages: parsed.stages,

@@ -1,4 +1,12 @@
 /**
+ * The PATH a stage gets when its base sets none (scratch, or an image
+ * without PATH): BuildKit's `system.DefaultPathEnvUnix`, which
+ * dockerfile2llb appends to the stage's image config ("make sure that PATH
+ * is always set"), so `ENV PATH=$PATH:/x` extends it and the image keeps it.
+ */
+export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/**
  * The variables an instruction sees while a stage is resolved: the stage's
  * environment (base image ENV, then ENV instructions) and the ARGs declared
  * so far. ENV always wins over an ARG of the same name (Docker's rule), in

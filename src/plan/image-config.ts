@@ -2,8 +2,7 @@ import { posix } from "node:path";
 import type { ContainerConfig } from "../oci/types.js";
 import type { CommandLine, Instruction } from "../instructions/types.js";
 
-/** The default PATH BuildKit gives RUN steps when the image sets none (`system.DefaultPathEnvUnix`). */
-export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+export { DEFAULT_PATH } from "../instructions/scope.js";
 
 /** The shell used for shell-form instructions when the image sets none. */
 export const DEFAULT_SHELL: readonly string[] = ["/bin/sh", "-c"];

@@ -6,7 +6,7 @@ import { PROXY_ARGS, type PlatformSpec } from "../instructions/platform.js";
 import type { ContainerConfig } from "../oci/types.js";
 import { stageReference } from "../instructions/stage-refs.js";
 import type { BaseImage, BuildGraph, PlannedBase, PlannedMount, PlannedStage, SourceRef, StageEntry, StepNode } from "./graph.js";
-import { applyToConfig, cloneConfig, resolveWorkdir } from "./image-config.js";
+import { applyToConfig, cloneConfig, DEFAULT_PATH, envMap, resolveWorkdir } from "./image-config.js";
 import { runCommand } from "./run-command.js";
 
 /** Inputs of {@link planBuild} besides the resolved Dockerfile. */
@@ -97,6 +97,8 @@ function planStage(stage: ResolvedStage, done: ReadonlyMap<number, PlannedStage>
     base = { kind: "scratch" };
     config = {};
   }
+  // As BuildKit: a stage whose base sets no PATH gets the default one in its config (resolve.ts does the same for expansion).
+  if (base.kind !== "stage" && !envMap(config.Env).has("PATH")) config.Env = [...(config.Env ?? []), `PATH=${DEFAULT_PATH}`];
   const label = stage.name ?? `stage-${stage.index}`;
   const layerSteps = stage.steps.filter((s) => isLayerInstruction(s.instruction)).length;
   const total = layerSteps + 1;

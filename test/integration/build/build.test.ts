@@ -86,6 +86,15 @@ describe("tsbuild build", () => {
     expect(runImage(join(ctx, "img.tar"), "1").trim()).toBe("/made");
   });
 
+  test("FROM scratch gets BuildKit's default PATH in its config, and ENV PATH=$PATH:... extends it", async () => {
+    const ctx = makeContext({ Dockerfile: "FROM scratch AS a\nENV A=1\nFROM a\nENV PATH=$PATH:/opt/bin\n" });
+    const root = freshRoot();
+    const r = await build(ctx, root, ["-t", "scratchpath:1"]);
+    expect(r.code, r.stderr).toBe(0);
+    const { config } = JSON.parse((await runTsbuild(["inspect", "scratchpath:1"], { cwd: ctx, env: { TSBUILD_ROOT: root } })).stdout);
+    expect(config.config.Env).toEqual(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/bin", "A=1"]);
+  });
+
   test("WORKDIR under USER gives every directory it creates, parents included, to that user (BuildKit's MkdirAll)", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nUSER app\nWORKDIR /srv/app/data\nRUN stat -c '%u:%g %n' / /srv /srv/app /srv/app/data > owners\n` });
     const r = await build(ctx, freshRoot(), ["-o", "type=local,dest=out"]);

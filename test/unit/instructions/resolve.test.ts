@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { Instruction } from "../../../src/instructions/types.js";
+import { DEFAULT_PATH } from "../../../src/instructions/scope.js";
 import { errors, resolved } from "./helpers.js";
 
 const amd64 = { platform: { os: "linux", architecture: "amd64" }, buildPlatform: { os: "linux", architecture: "amd64" } };
@@ -40,7 +41,16 @@ describe("ARG scoping (Dockerfile reference, 'Understand how ARG and FROM intera
     const r = resolved(amd64, "FROM scratch", "ENV abc=hello", "ENV abc=bye def=$abc", "ENV ghi=$abc");
     expect(step(r, 0, 1)).toMatchObject({ pairs: [{ key: "abc", value: "bye" }, { key: "def", value: "hello" }] });
     expect(step(r, 0, 2)).toMatchObject({ pairs: [{ key: "ghi", value: "bye" }] });
-    expect(r.stages[0]!.finalEnv).toEqual([["abc", "bye"], ["def", "hello"], ["ghi", "bye"]]);
+    // FROM scratch sets no PATH: the stage gets BuildKit's default first.
+    expect(r.stages[0]!.finalEnv).toEqual([["PATH", DEFAULT_PATH], ["abc", "bye"], ["def", "hello"], ["ghi", "bye"]]);
+  });
+
+  test("a base without PATH gets BuildKit's default, which ENV can extend; a base's own PATH is kept", () => {
+    const r = resolved(amd64, "FROM scratch AS s", "ENV PATH=$PATH:/opt/bin", "FROM s", "ENV X=$PATH");
+    expect(step(r, 0, 0)).toMatchObject({ pairs: [{ key: "PATH", value: `${DEFAULT_PATH}:/opt/bin` }] });
+    expect(step(r, 1, 0)).toMatchObject({ pairs: [{ key: "X", value: `${DEFAULT_PATH}:/opt/bin` }] });
+    const img = resolved({ ...amd64, imageEnv: () => ["PATH=/custom"] }, "FROM img", "ENV X=$PATH");
+    expect(step(img, 0, 0)).toMatchObject({ pairs: [{ key: "X", value: "/custom" }] });
   });
 
   test("a stage built FROM another inherits its ENV and ARGs", () => {
@@ -57,7 +67,7 @@ describe("ARG scoping (Dockerfile reference, 'Understand how ARG and FROM intera
 
   test("the step records the ENV and ARGs in scope before it", () => {
     const r = resolved({ ...amd64, buildArgs: { B: "b" } }, "FROM scratch", "ARG B", "ENV E=1", "RUN env");
-    expect(r.stages[0]!.steps[2]!.env).toEqual([["E", "1"]]);
+    expect(r.stages[0]!.steps[2]!.env).toEqual([["PATH", DEFAULT_PATH], ["E", "1"]]);
     expect(r.stages[0]!.steps[2]!.args).toEqual([["B", "b"]]);
   });
 
