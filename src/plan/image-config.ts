@@ -1,6 +1,7 @@
 import { posix } from "node:path";
 import type { ContainerConfig } from "../oci/types.js";
 import type { CommandLine, Instruction } from "../instructions/types.js";
+import { exposedPorts } from "./expose.js";
 
 export { DEFAULT_PATH } from "../instructions/scope.js";
 
@@ -33,12 +34,6 @@ export function commandArgv(command: CommandLine, shell: readonly string[] | und
   return command.form === "exec" ? [...command.args] : [...(shell ?? DEFAULT_SHELL), command.script];
 }
 
-/** `80` → `80/tcp`, `53/UDP` → `53/udp` (Docker's nat.NewPort normalisation). */
-export function normalizePort(port: string): string {
-  const [p, proto] = port.split("/");
-  return `${p}/${(proto ?? "tcp").toLowerCase()}`;
-}
-
 /**
  * Applies an instruction's effect on the image config (everything but the
  * filesystem) in place, as Docker's dispatchers do. Instructions must be
@@ -69,7 +64,7 @@ export function applyToConfig(config: ContainerConfig, inst: Instruction, state:
       return;
     case "expose":
       config.ExposedPorts = { ...(config.ExposedPorts ?? {}) };
-      for (const p of inst.ports) config.ExposedPorts[normalizePort(p)] = {};
+      for (const p of exposedPorts(inst.ports, inst.range)) config.ExposedPorts[p] = {};
       return;
     case "volume":
       config.Volumes = { ...(config.Volumes ?? {}) };

@@ -6,6 +6,7 @@ import { PROXY_ARGS, type PlatformSpec } from "../instructions/platform.js";
 import type { ContainerConfig } from "../oci/types.js";
 import { stageReference } from "../instructions/stage-refs.js";
 import type { BaseImage, BuildGraph, PlannedBase, PlannedMount, PlannedStage, SourceRef, StageEntry, StepNode } from "./graph.js";
+import { exposedPorts } from "./expose.js";
 import { applyToConfig, cloneConfig, DEFAULT_PATH, envMap, resolveWorkdir } from "./image-config.js";
 import { runCommand } from "./run-command.js";
 
@@ -261,7 +262,8 @@ function metaCreatedBy(inst: Instruction, config: ContainerConfig): string {
     case "shell":
       return `SHELL ${JSON.stringify(config.Shell ?? [])}`;
     case "expose":
-      return `EXPOSE ${inst.ports.join(" ")}`;
+      // BuildKit formats its parsed []string with %v: `EXPOSE [80/tcp 53/udp]`.
+      return `EXPOSE [${exposedPorts(inst.ports).join(" ")}]`;
     case "volume":
       return `VOLUME ${JSON.stringify(inst.paths)}`;
     case "user":
