@@ -7,6 +7,7 @@ import type { ContainerConfig } from "../oci/types.js";
 import { stageReference } from "../instructions/stage-refs.js";
 import type { BaseImage, BuildGraph, PlannedBase, PlannedMount, PlannedStage, SourceRef, StageEntry, StepNode } from "./graph.js";
 import { exposedPorts } from "./expose.js";
+import { goDuration, goList, goQuote, goQuoteList, goQuoteRune } from "./go-format.js";
 import { applyToConfig, cloneConfig, DEFAULT_PATH, envMap, resolveWorkdir } from "./image-config.js";
 import { runCommand } from "./run-command.js";
 
@@ -114,7 +115,8 @@ function planStage(stage: ResolvedStage, done: ReadonlyMap<number, PlannedStage>
     if (!isLayerInstruction(inst)) {
       applyToConfig(config, inst, state);
       if (inst.kind === "maintainer") author = inst.maintainer;
-      entries.push({ kind: "meta", createdBy: metaCreatedBy(inst, config) });
+      // BuildKit records no history entry for ONBUILD (dispatchOnbuild only adds the trigger).
+      if (inst.kind !== "onbuild") entries.push({ kind: "meta", createdBy: metaCreatedBy(inst, config) });
       continue;
     }
     n++;
@@ -256,24 +258,26 @@ function metaCreatedBy(inst: Instruction, config: ContainerConfig): string {
     case "arg":
       return `ARG ${inst.args.map((a) => (a.value === undefined ? a.key : `${a.key}=${a.value}`)).join(" ")}`;
     case "cmd":
-      return `CMD ${JSON.stringify(config.Cmd ?? [])}`;
+      return `CMD ${goQuoteList(config.Cmd ?? [])}`;
     case "entrypoint":
-      return `ENTRYPOINT ${JSON.stringify(config.Entrypoint ?? [])}`;
+      return `ENTRYPOINT ${goQuoteList(config.Entrypoint ?? [])}`;
     case "shell":
-      return `SHELL ${JSON.stringify(config.Shell ?? [])}`;
+      return `SHELL ${goList(config.Shell ?? [])}`;
     case "expose":
       // BuildKit formats its parsed []string with %v: `EXPOSE [80/tcp 53/udp]`.
       return `EXPOSE [${exposedPorts(inst.ports).join(" ")}]`;
     case "volume":
-      return `VOLUME ${JSON.stringify(inst.paths)}`;
+      return `VOLUME ${goList(inst.paths)}`;
     case "user":
       return `USER ${inst.user}`;
     case "stopsignal":
       return `STOPSIGNAL ${inst.signal}`;
-    case "healthcheck":
-      return `HEALTHCHECK ${JSON.stringify(config.Healthcheck ?? {})}`;
-    case "onbuild":
-      return `ONBUILD ${inst.expression}`;
+    case "healthcheck": {
+      // `%q` of BuildKit's HealthcheckConfig pointer: fields in order, durations through String(), Retries as a rune.
+      const h = config.Healthcheck ?? {};
+      const durations = [h.Interval, h.Timeout, h.StartPeriod, h.StartInterval].map((d) => goQuote(goDuration(d ?? 0)));
+      return `HEALTHCHECK &{${[goQuoteList(h.Test ?? []), ...durations, goQuoteRune(h.Retries ?? 0)].join(" ")}}`;
+    }
     case "maintainer":
       return `MAINTAINER ${inst.maintainer}`;
     default:
