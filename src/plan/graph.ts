@@ -74,6 +74,13 @@ export type StepOp =
       readonly workdir: string;
       /** Where the sources are. */
       readonly source: SourceRef;
+      /**
+       * `--link` in effect (set, and no `--chmod`, as BuildKit decides): the
+       * copy is applied to an empty filesystem and its layer stacked on the
+       * stage (BuildKit's MergeOp), so neither its cache key nor its layer
+       * depends on the layers below; a change before it does not rerun it.
+       */
+      readonly linked: boolean;
     }
   | {
       readonly kind: "workdir";

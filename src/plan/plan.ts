@@ -151,11 +151,12 @@ function planStage(stage: ResolvedStage, done: ReadonlyMap<number, PlannedStage>
       };
     } else if (inst.kind === "copy" || inst.kind === "add") {
       const source = ctx.sourceRef(inst.from, stage.index);
+      const linked = isLinkedCopy(inst);
       node = {
         id,
         stage: stage.index,
         name,
-        op: { kind: "copy", copy: inst, workdir, source },
+        op: { kind: "copy", copy: inst, workdir, source, linked },
         definition: copyDefinition(inst, workdir, source),
         stageDeps: source.kind === "stage" ? [source.stage] : [],
         createdBy: `${inst.node.keyword} ${copyArgs(inst)} # buildkit`,
@@ -239,8 +240,35 @@ function copyDefinition(inst: CopyInstruction, workdir: string, source: SourceRe
   };
 }
 
+/** The history line's arguments, as BuildKit's dispatchCopy writes them: --parents, --chown, --chmod, sources, heredocs, destination. */
 function copyArgs(inst: CopyInstruction): string {
-  return [...inst.sources, ...inst.inline.map((f) => `<<${f.name}`), inst.dest].join(" ");
+  const flags = [
+    ...(inst.parents ? ["--parents"] : []),
+    ...(inst.chown ? [`--chown=${inst.chown}`] : []),
+    ...(inst.chmod ? [`--chmod=${inst.chmod}`] : []),
+  ];
+  return [...flags, ...inst.sources, ...inst.inline.map((f) => `<<${f.name}`), inst.dest].join(" ");
+}
+
+/**
+ * Whether `--link` takes effect: BuildKit merges the copy onto the stage
+ * only without `--chmod` (dockerfile2llb's `cfg.link && cfg.chmod == ""`).
+ * Such a copy runs on an empty filesystem, where a user or group name
+ * cannot be looked up: BuildKit refuses a named `--chown` with `--link`
+ * (moby/buildkit#7134), numeric ids and `root` work.
+ */
+function isLinkedCopy(inst: CopyInstruction): boolean {
+  if (!inst.link || (inst.chmod !== undefined && inst.chmod !== "")) return false;
+  if (inst.chown !== undefined && inst.chown !== "") {
+    const named = inst.chown.split(":").filter((part) => part !== "" && part !== "root" && !/^\d+$/.test(part));
+    if (named.length > 0) {
+      throw new BuildError("DF_FLAG", `--chown=${inst.chown} cannot be used with --link: user and group names cannot be resolved in a linked copy`, {
+        locations: [inst.range],
+        hint: "use numeric ids (--chown=1000:1000), or drop --link",
+      });
+    }
+  }
+  return true;
 }
 
 /** BuildKit's history line for RUN: `RUN |N K=V ... argv # buildkit`. */

@@ -144,10 +144,10 @@ export async function solve(options: SolveOptions): Promise<SolveResult> {
             // Keys depend only on definitions, parent keys and context checksums, never on results: they can all be computed without running anything.
             const inputs = await stepInputs(step, { ...options, signal });
             await inputs.dispose();
-            const key = stepKey({ definition: step.definition, parent: parent.key, stageKeys, checksums: inputs.checksums });
+            const key = stepKey({ definition: step.definition, parent: parentKeyOf(step, parent), stageKeys, checksums: inputs.checksums });
             const record = await options.cache.get(key);
             planned.push({ id: step.id, name: step.name, key, cached: record !== undefined, stageDeps: step.stageDeps });
-            states.set(step.id, { key, chain: parent.chain, created: parent.created });
+            states.set(step.id, { key: stateKey(step, parent, key), chain: parent.chain, created: parent.created });
             return;
           }
           const state = await runStep(step, parent, {
@@ -220,13 +220,13 @@ async function runStep(step: StepNode, parent: NodeState, ctx: StepContext): Pro
 
 /** {@link runStep} once the step's inputs are known. */
 async function keyedStep(step: StepNode, parent: NodeState, inputs: StepInputs, ctx: StepContext): Promise<NodeState> {
-  const key = stepKey({ definition: step.definition, parent: parent.key, stageKeys: ctx.stageKeys, checksums: inputs.checksums });
+  const key = stepKey({ definition: step.definition, parent: parentKeyOf(step, parent), stageKeys: ctx.stageKeys, checksums: inputs.checksums });
   const useCache = !ctx.noCache && !ctx.noCacheStages?.has(step.stage);
   if (useCache) {
     const record = await ctx.cache.get(key);
     if (record && (record.layer === null || (await ctx.content.hasBlob(record.layer.digest as Digest)))) {
       ctx.reporter.onEvent({ type: "step-cached", id: step.id, name: step.name, time: Date.now() });
-      return { key, chain: record.layer ? [...parent.chain, toLayerInfo(record.layer)] : parent.chain, created: record.created };
+      return { key: stateKey(step, parent, key), chain: record.layer ? [...parent.chain, toLayerInfo(record.layer)] : parent.chain, created: record.created };
     }
   }
   const started = Date.now();
@@ -264,7 +264,7 @@ async function keyedStep(step: StepNode, parent: NodeState, inputs: StepInputs, 
   // Recorded the moment it succeeds: a later failure or kill cannot lose this step.
   await ctx.cache.put(record);
   ctx.reporter.onEvent({ type: "step-done", id: step.id, name: step.name, duration: Date.now() - started, time: Date.now() });
-  return { key, chain: record.layer ? [...parent.chain, toLayerInfo(record.layer)] : parent.chain, created: record.created };
+  return { key: stateKey(step, parent, key), chain: record.layer ? [...parent.chain, toLayerInfo(record.layer)] : parent.chain, created: record.created };
 }
 
 /**
@@ -283,6 +283,8 @@ async function runOp(stepOp: StepOp, chain: readonly LayerRef[], op: OpContext, 
     }
     case "copy": {
       const { runCopy, unmountedCopyParent } = await import("./ops/copy.js");
+      // COPY --link: onto an empty filesystem, whatever the layers below hold (BuildKit copies onto scratch and merges).
+      if (stepOp.linked) return ctx.snapshotter.runUnmounted([], "/", (upper) => runCopy(stepOp, upper, op), options);
       const parentDir = await unmountedCopyParent(stepOp, chain, ctx.snapshotter, ctx.signal);
       if (parentDir !== undefined) return ctx.snapshotter.runUnmounted(chain, parentDir, (upper) => runCopy(stepOp, upper, op), options);
       return ctx.snapshotter.runMutable(chain, (rootfs) => runCopy(stepOp, rootfs, op), options);
@@ -292,6 +294,30 @@ async function runOp(stepOp: StepOp, chain: readonly LayerRef[], op: OpContext, 
       return ctx.snapshotter.runMutable(chain, (rootfs) => runExec(stepOp, rootfs, op), options);
     }
   }
+}
+
+/**
+ * The parent key a step's key is made with: its parent's, except for a
+ * linked COPY ({@link StepOp} `linked`), whose layer does not depend on the
+ * layers below, so that a change before it does not rerun it.
+ */
+function parentKeyOf(step: StepNode, parent: NodeState): string {
+  return isLinked(step) ? "" : parent.key;
+}
+
+/**
+ * The key of the state after a step, which the next step is keyed on: the
+ * step's own key, except after a linked COPY, where it is the key of the
+ * merge of the parent state and the copy's layer (BuildKit's MergeOp keys
+ * on both inputs). Without this, the steps after a linked copy would not
+ * see a change made before it.
+ */
+function stateKey(step: StepNode, parent: NodeState, key: string): string {
+  return isLinked(step) ? stepKey({ definition: { op: "merge" }, parent: parent.key, stageKeys: [key] }) : key;
+}
+
+function isLinked(step: StepNode): boolean {
+  return step.op.kind === "copy" && step.op.linked;
 }
 
 function toLayerInfo(l: { mediaType: string; digest: string; size: number; diffId: string }): LayerInfo {

@@ -95,6 +95,41 @@ describe("tsbuild build", () => {
     expect(config.config.Env).toEqual(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/bin", "A=1"]);
   });
 
+  test("COPY --link is applied to an empty filesystem and stacked: a change before it does not rerun it (BuildKit's MergeOp)", async () => {
+    const ctx = makeContext({
+      Dockerfile: [
+        `FROM ${fixture.base}`,
+        "ARG V",
+        "RUN mkdir -m 700 /app && chown 1000:1000 /app && echo $V > /v",
+        "COPY --link a.txt /app/a.txt",
+        "COPY --link --chown=1000:1000 a.txt /owned/dir/a.txt",
+        "COPY --link --chmod=644 a.txt /chmod/a.txt",
+        "RUN stat -c '%a %u' /app /owned /owned/dir /owned/dir/a.txt > /stat && cat /v >> /stat",
+        "",
+      ].join("\n"),
+      "a.txt": "a\n",
+    });
+    const root = freshRoot();
+    const first = await build(ctx, root, ["--build-arg", "V=1"]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(stepsBy(first.events).ran).toHaveLength(5);
+    const second = await build(ctx, root, ["--build-arg", "V=2", "-o", "type=local,dest=out"]);
+    expect(second.code, second.stderr).toBe(0);
+    // The two linked copies are reused on the new RUN; with --chmod, --link does not apply (dockerfile2llb: cfg.chmod == "").
+    expect(stepsBy(second.events).cached).toEqual([expect.stringContaining("COPY --link a.txt"), expect.stringContaining("--chown=1000:1000")]);
+    expect(stepsBy(second.events).ran).toHaveLength(3);
+    // The linked layer holds /app as its copy made it (root, 0755), over the base's 0700 1000 (moby/buildkit#4964, docker/buildx#1855).
+    expect(readFileSync(join(ctx, "out/stat"), "utf8")).toBe("755 0\n755 1000\n755 1000\n644 1000\n2\n");
+    expect(readFileSync(join(ctx, "out/app/a.txt"), "utf8")).toBe("a\n");
+  });
+
+  test("COPY --link refuses a --chown by name, naming the instruction", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nCOPY --link --chown=app:app a.txt /a.txt\n`, "a.txt": "a\n" });
+    const r = await build(ctx, freshRoot());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Dockerfile:2:1: --chown=app:app cannot be used with --link");
+  });
+
   test("WORKDIR under USER gives every directory it creates, parents included, to that user (BuildKit's MkdirAll)", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nUSER app\nWORKDIR /srv/app/data\nRUN stat -c '%u:%g %n' / /srv /srv/app /srv/app/data > owners\n` });
     const r = await build(ctx, freshRoot(), ["-o", "type=local,dest=out"]);
