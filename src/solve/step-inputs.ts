@@ -2,7 +2,7 @@ import { BuildError, withLocation } from "../diagnostics/build-error.js";
 import { checksumSelection } from "../copy/checksum.js";
 import type { FileHashCache } from "../copy/file-hash-cache.js";
 import type { DownloadedFile } from "../copy/http-source.js";
-import { isUrlSource } from "../copy/source-path.js";
+import { isGitSource, isUrlSource } from "../copy/source-path.js";
 import type { IgnoreMatcher } from "../context/dockerignore.js";
 import type { StepNode } from "../plan/graph.js";
 
@@ -65,7 +65,8 @@ export async function stepInputs(step: StepNode, ctx: StepInputsContext): Promis
       const local = op.copy.sources.filter((s) => !isUrlSource(s));
       const sums = local.length ? [(await checksumSelection({ ...base, sources: local, excludes: op.copy.excludes, parents: op.copy.parents }, opts)).digest] : [];
       if (urls.length === 0) return { checksums: sums, downloads, dispose };
-      if (op.copy.checksum !== undefined) return { checksums: [...sums, ...urls], downloads, dispose };
+      // A Git URL is refused by the copy itself (not supported yet): nothing to fetch for it.
+      if (op.copy.checksum !== undefined || urls.some(isGitSource)) return { checksums: [...sums, ...urls], downloads, dispose };
       const { downloadUrl } = await import("../copy/http-source.js");
       for (const url of urls) {
         if (downloads.has(url)) continue;

@@ -71,4 +71,13 @@ describe("ADD <URL> in the cache", () => {
     expect(stepsBy(second.events).cached).toHaveLength(1);
     expect(served.requests - before).toBe(1);
   });
+
+  test("a Git URL is refused as not supported, without being fetched first", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM scratch\nADD ${url}/repo.git /src\n` });
+    const before = served.requests;
+    const r = await runTsbuild(["build", "."], { cwd: ctx, env: { TSBUILD_ROOT: mkdtempSync(join(tmpdir(), "tsb-root-")) } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`ADD of Git source "${url}/repo.git" is not supported yet`);
+    expect(served.requests).toBe(before);
+  });
 });
