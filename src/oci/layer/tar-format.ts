@@ -266,25 +266,55 @@ export interface RawHeader {
   devminor: number;
 }
 
+/**
+ * A NUL-terminated field. The NUL is found with a plain loop: fields are
+ * short, and `Buffer#indexOf` (a native call on a fresh subarray) was most
+ * of a header's decoding time in a process that decodes a few hundred.
+ */
 function cstr(buf: Buffer, offset: number, length: number): Buffer {
-  const field = buf.subarray(offset, offset + length);
-  const nul = field.indexOf(0);
-  return nul < 0 ? field : field.subarray(0, nul);
+  return buf.subarray(offset, cstrEnd(buf, offset, length));
 }
 
+/** {@link cstr} as UTF-8 text, without the intermediate subarray. */
+function cstrText(buf: Buffer, offset: number, length: number): string {
+  const end = cstrEnd(buf, offset, length);
+  return end === offset ? "" : buf.toString("utf8", offset, end);
+}
+
+function cstrEnd(buf: Buffer, offset: number, length: number): number {
+  let end = offset;
+  const limit = offset + length;
+  while (end < limit && buf[end] !== 0) end++;
+  return end;
+}
+
+/**
+ * A numeric header field: octal text padded with spaces or NULs on either
+ * side, or GNU's base-256 form (high bit set). Read from the bytes in place:
+ * the string and regular-expression version cost ~2 µs per field, nine
+ * fields per header, before V8 optimised it.
+ */
 function parseNumeric(buf: Buffer, offset: number, length: number, what: string): number {
-  const field = buf.subarray(offset, offset + length);
-  if ((field[0]! & 0x80) !== 0) {
-    if (field[0] === 0xff) throw new TarFormatError(`negative ${what} in tar header`);
-    let v = BigInt(field[0]! & 0x7f);
-    for (let i = 1; i < field.length; i++) v = (v << 8n) | BigInt(field[i]!);
+  const first = buf[offset]!;
+  if ((first & 0x80) !== 0) {
+    if (first === 0xff) throw new TarFormatError(`negative ${what} in tar header`);
+    let v = BigInt(first & 0x7f);
+    for (let i = offset + 1; i < offset + length; i++) v = (v << 8n) | BigInt(buf[i]!);
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new TarFormatError(`${what} too large in tar header`);
     return Number(v);
   }
-  const text = field.toString("latin1").replace(/[\0 ]+$/, "").replace(/^[ \0]+/, "");
-  if (text === "") return 0;
-  if (!/^[0-7]+$/.test(text)) throw new TarFormatError(`invalid ${what} field "${text}" in tar header`);
-  return parseInt(text, 8);
+  let start = offset;
+  let end = offset + length;
+  while (start < end && (buf[start] === 0x20 || buf[start] === 0)) start++;
+  while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0)) end--;
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c < 0x30 || c > 0x37) throw new TarFormatError(`invalid ${what} field "${buf.toString("latin1", start, end)}" in tar header`);
+    // At most 12 octal digits (2^36): exact in a double.
+    v = v * 8 + (c - 0x30);
+  }
+  return v;
 }
 
 /** True when the block is all zeros (end-of-archive marker). */
@@ -295,13 +325,7 @@ export function isZeroBlock(block: Buffer): boolean {
 
 /** Decodes one 512-byte header block, verifying its checksum. */
 export function decodeHeader(block: Buffer): RawHeader {
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < BLOCK_SIZE; i++) {
-    const b = i >= 148 && i < 156 ? 0x20 : block[i]!;
-    unsigned += b;
-    signed += b >= 0x80 ? b - 256 : b;
-  }
+  const { unsigned, signed } = headerChecksums(block);
   const stored = parseNumeric(block, 148, 8, "checksum");
   // Some old writers summed signed bytes; Go and GNU tar accept both.
   if (stored !== unsigned && stored !== signed) {
@@ -323,11 +347,56 @@ export function decodeHeader(block: Buffer): RawHeader {
     mtime: parseNumeric(block, 136, 12, "mtime"),
     typeflag: String.fromCharCode(flagByte),
     linkname: cstr(block, 157, 100),
-    uname: cstr(block, 265, 32).toString("utf8"),
-    gname: cstr(block, 297, 32).toString("utf8"),
+    uname: cstrText(block, 265, 32),
+    gname: cstrText(block, 297, 32),
     devmajor: parseNumeric(block, 329, 8, "devmajor"),
     devminor: parseNumeric(block, 337, 8, "devminor"),
   };
+}
+
+/**
+ * The two checksums a header may carry: the sum of its 512 bytes as
+ * unsigned and as signed values, the checksum field (bytes 148-155)
+ * counted as spaces.
+ *
+ * Why word by word: a byte loop ran ~35 µs per header, mostly in the
+ * interpreter (an image pull decodes a few hundred headers, once each,
+ * before V8 optimises anything): ~10 ms of extracting a busybox layer.
+ * Reading 32-bit words, two bytes are summed per 16-bit lane (128 words
+ * × 510 fit a lane), and the bytes of 0x80 or more are counted per 8-bit
+ * lane; the signed sum is the unsigned one minus 256 per such byte.
+ */
+export function headerChecksums(block: Buffer): { unsigned: number; signed: number } {
+  let unsigned: number;
+  let high: number;
+  if (block.byteOffset % 4 === 0 && block.length >= BLOCK_SIZE) {
+    const words = new Uint32Array(block.buffer, block.byteOffset, BLOCK_SIZE / 4);
+    let pairs = 0;
+    let highs = 0;
+    for (let i = 0; i < words.length; i++) {
+      const x = words[i]!;
+      pairs += (x & 0x00ff00ff) + ((x >>> 8) & 0x00ff00ff);
+      highs += (x >>> 7) & 0x01010101;
+    }
+    unsigned = (pairs & 0xffff) + (pairs >>> 16);
+    high = (highs & 0xff) + ((highs >>> 8) & 0xff) + ((highs >>> 16) & 0xff) + (highs >>> 24);
+  } else {
+    unsigned = 0;
+    high = 0;
+    for (let i = 0; i < BLOCK_SIZE; i++) {
+      const b = block[i]!;
+      unsigned += b;
+      if (b >= 0x80) high++;
+    }
+  }
+  // The checksum field itself counts as eight spaces.
+  for (let i = 148; i < 156; i++) {
+    const b = block[i]!;
+    unsigned -= b;
+    if (b >= 0x80) high--;
+  }
+  unsigned += 8 * 0x20;
+  return { unsigned, signed: unsigned - 256 * high };
 }
 
 /**
