@@ -9,15 +9,17 @@
 
 import { createHash } from "node:crypto";
 import { constants } from "node:fs";
-import { chmod, mkdtemp, open, rm, utimes } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, open, rm, utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import type { Dispatcher } from "undici";
 import { BuildError } from "../diagnostics/build-error.js";
 import { connectOption } from "../registry/tls-trust.js";
+import { tempFilePath } from "../store/temp-files.js";
+import type { HttpCache } from "./http-cache.js";
 import { throwIfAborted } from "./tree.js";
 
-/** A downloaded ADD source, in a private temporary directory. */
+/** A downloaded ADD source: in a private temporary directory, or in the store's body cache. */
 export interface DownloadedFile {
   /** Host path of the file. */
   readonly path: string;
@@ -27,7 +29,7 @@ export interface DownloadedFile {
   readonly digest: string;
   /** The response's `Last-Modified` header as sent (it becomes the file's mtime), if any. */
   readonly lastModified?: string;
-  /** Removes the temporary directory. */
+  /** Removes the temporary directory; does nothing for a body of the cache. */
   dispose(): Promise<void>;
 }
 
@@ -41,6 +43,13 @@ export interface DownloadOptions {
   readonly dispatcher?: Dispatcher;
   /** Directory for the temporary file; default the OS temp directory. */
   readonly tmpDir?: string;
+  /**
+   * The store's body cache: the request is conditional on the cached body's
+   * ETag (or Last-Modified), a 304 returns the cached body, and a new body
+   * is kept there. The returned file then belongs to the cache (its
+   * `dispose` does nothing).
+   */
+  readonly cache?: HttpCache;
 }
 
 const MAX_REDIRECTS = 10;
@@ -91,10 +100,23 @@ export async function downloadUrl(url: string, options: DownloadOptions = {}): P
   const { signal } = options;
   const expected = options.checksum === undefined ? undefined : parseChecksum(options.checksum);
   throwIfAborted(signal);
-  const dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), "tsbuild-add-"));
-  const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
   const name = urlFileName(url);
-  const path = join(dir, "download");
+  // Only sha256 bodies are cached (the cache names bodies by their sha256).
+  const cache = expected === undefined || expected.algorithm === "sha256" ? options.cache : undefined;
+  const cached = cache ? await cache.lookup(url) : undefined;
+  let dir: string | undefined;
+  let path: string;
+  if (cache) {
+    await mkdir(cache.tmpDir, { recursive: true });
+    path = tempFilePath(cache.tmpDir, "fetch");
+  } else {
+    dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), "tsbuild-add-"));
+    path = join(dir, "download");
+  }
+  const cleanup = async (): Promise<void> => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    else await rm(path, { force: true });
+  };
   let ownAgent: Dispatcher | undefined;
   try {
     // undici loads only for a build that downloads: most builds never need
@@ -107,14 +129,25 @@ export async function downloadUrl(url: string, options: DownloadOptions = {}): P
     ownAgent = options.dispatcher ? undefined : new UndiciAgent({ connect: connectOption(30_000) });
     const dispatcher = options.dispatcher ?? ownAgent;
     if (dispatcher === undefined) throw new BuildError("INTERNAL", "no HTTP dispatcher");
+    const headers: Record<string, string> = { "user-agent": "tsbuild" };
+    // A conditional GET (BuildKit sends the cached ETag): a 304 means the
+    // cached body is still what the URL serves.
+    if (cached?.etag !== undefined) headers["if-none-match"] = cached.etag;
+    else if (cached?.lastModified !== undefined) headers["if-modified-since"] = cached.lastModified;
     let current = url;
     for (let hop = 0; ; hop++) {
       let res: Dispatcher.ResponseData;
       try {
-        res = await undiciRequest(new URL(current), { method: "GET", headers: { "user-agent": "tsbuild" }, signal, dispatcher });
+        res = await undiciRequest(new URL(current), { method: "GET", headers, signal, dispatcher });
       } catch (err) {
         throwIfAborted(signal);
         throw downloadError(url, (err as Error).message, err);
+      }
+      if (res.statusCode === 304 && cached !== undefined) {
+        await res.body.dump();
+        if (expected !== undefined && cached.digest !== `sha256:${expected.hex}`) throw digestMismatch(expected, cached.digest.slice(7), options.checksum, url);
+        await cleanup();
+        return { path: cached.path, name, digest: cached.digest, ...(cached.lastModified !== undefined ? { lastModified: cached.lastModified } : {}), dispose: async () => undefined };
       }
       if (res.statusCode >= 300 && res.statusCode < 400 && res.headers.location !== undefined) {
         await res.body.dump();
@@ -134,6 +167,8 @@ export async function downloadUrl(url: string, options: DownloadOptions = {}): P
           let off = 0;
           while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
         }
+        // A cached body is renamed into place and named by a record: it must be on disk first.
+        if (cache) await fh.sync();
       } catch (err) {
         throwIfAborted(signal);
         throw downloadError(url, (err as Error).message, err);
@@ -141,22 +176,34 @@ export async function downloadUrl(url: string, options: DownloadOptions = {}): P
         await fh.close();
       }
       const actual = hash.digest("hex");
-      if (expected !== undefined && actual !== expected.hex) {
-        throw new BuildError("DIGEST_MISMATCH", `digest mismatch ${expected.algorithm}:${actual}: ${options.checksum} (ADD ${url})`, {
-          hint: "the downloaded content differs from --checksum: the file changed upstream, or the checksum is wrong",
-        });
-      }
+      if (expected !== undefined && actual !== expected.hex) throw digestMismatch(expected, actual, options.checksum, url);
       await chmod(path, 0o600);
-      const header = res.headers["last-modified"];
-      const lastModified = typeof header === "string" ? header : undefined;
+      const lastModified = headerText(res.headers["last-modified"]);
+      const etag = headerText(res.headers.etag);
       const when = lastModified !== undefined ? Date.parse(lastModified) : Number.NaN;
       if (!Number.isNaN(when)) await utimes(path, when / 1000, when / 1000);
-      return { path, name, digest: `${expected?.algorithm ?? "sha256"}:${actual}`, ...(lastModified !== undefined ? { lastModified } : {}), dispose };
+      const digest = `${expected?.algorithm ?? "sha256"}:${actual}`;
+      const meta = { ...(lastModified !== undefined ? { lastModified } : {}) };
+      if (cache) {
+        const stored = await cache.store(url, path, { digest, ...meta, ...(etag !== undefined ? { etag } : {}) });
+        return { path: stored.path, name, digest, ...meta, dispose: async () => undefined };
+      }
+      return { path, name, digest, ...meta, dispose: cleanup };
     }
   } catch (err) {
-    await dispose();
+    await cleanup();
     throw err;
   } finally {
     await ownAgent?.close();
   }
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+function digestMismatch(expected: { algorithm: string }, actualHex: string, checksum: string | undefined, url: string): BuildError {
+  return new BuildError("DIGEST_MISMATCH", `digest mismatch ${expected.algorithm}:${actualHex}: ${checksum} (ADD ${url})`, {
+    hint: "the downloaded content differs from --checksum: the file changed upstream, or the checksum is wrong",
+  });
 }

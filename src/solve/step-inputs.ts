@@ -14,7 +14,8 @@ import type { StepNode } from "../plan/graph.js";
  *   each bind mount of the context, selects;
  * - for each `ADD <URL>` without `--checksum`, the digest of the body the
  *   URL serves now, with the file name and `Last-Modified` time it will be
- *   written with. As BuildKit's HTTP source (its cache key hashes the
+ *   written with (asked with a conditional GET against the store's copy,
+ *   so an unchanged body is not downloaded again). As BuildKit's HTTP source (its cache key hashes the
  *   filename, the content digest and the modification time), a URL whose
  *   content changed reruns the step, and an unchanged one is a cache hit.
  *   So the URL is fetched before the cache lookup, and a step that then
@@ -37,6 +38,8 @@ export interface StepInputs {
 export interface StepInputsContext {
   /** Absolute build context directory. */
   readonly contextDir: string;
+  /** The store's root (where URL bodies are cached, see `copy/http-cache.ts`). */
+  readonly storeRoot: string;
   /** The context's ignore rules. */
   readonly ignore?: IgnoreMatcher;
   /** Stat cache of context file hashes. */
@@ -67,10 +70,12 @@ export async function stepInputs(step: StepNode, ctx: StepInputsContext): Promis
       if (urls.length === 0) return { checksums: sums, downloads, dispose };
       // A Git URL is refused by the copy itself (not supported yet): nothing to fetch for it.
       if (op.copy.checksum !== undefined || urls.some(isGitSource)) return { checksums: [...sums, ...urls], downloads, dispose };
-      const { downloadUrl } = await import("../copy/http-source.js");
+      const [{ downloadUrl }, { HttpCache }] = await Promise.all([import("../copy/http-source.js"), import("../copy/http-cache.js")]);
+      // Bodies are kept in the store: an unchanged URL answers 304 and is not downloaded again.
+      const cache = new HttpCache(ctx.storeRoot);
       for (const url of urls) {
         if (downloads.has(url)) continue;
-        downloads.set(url, await downloadUrl(url, { signal: ctx.signal }));
+        downloads.set(url, await downloadUrl(url, { signal: ctx.signal, cache }));
       }
       const keyed = urls.map((url) => {
         const file = downloads.get(url);

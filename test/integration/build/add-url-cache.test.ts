@@ -13,11 +13,20 @@ import { makeContext, runTsbuild, stepsBy } from "../../helpers/tsbuild-process.
 describe("ADD <URL> in the cache", () => {
   let server: Server;
   let url: string;
-  const served = { body: "v1\n", lastModified: "Wed, 21 Oct 2015 07:28:00 GMT", requests: 0 };
+  const served = { body: "v1\n", lastModified: "Wed, 21 Oct 2015 07:28:00 GMT", etags: true, requests: 0, full: 0 };
   beforeAll(async () => {
-    server = createServer((_req, res) => {
+    server = createServer((req, res) => {
       served.requests++;
+      const etag = `"${createHash("sha256").update(served.body + served.lastModified).digest("hex").slice(0, 16)}"`;
       res.setHeader("Last-Modified", served.lastModified);
+      if (served.etags) res.setHeader("ETag", etag);
+      const fresh = served.etags ? req.headers["if-none-match"] === etag : req.headers["if-modified-since"] === served.lastModified;
+      if (fresh) {
+        res.statusCode = 304;
+        res.end();
+        return;
+      }
+      served.full++;
       res.end(served.body);
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -30,20 +39,26 @@ describe("ADD <URL> in the cache", () => {
   test("an unchanged URL is a cache hit, a changed body or Last-Modified reruns the ADD, and each run downloads once", async () => {
     const ctx = makeContext({ Dockerfile: `FROM scratch\nADD ${url}/data.txt /data.txt\nADD ${url}/other.txt /other.txt\n` });
     const root = mkdtempSync(join(tmpdir(), "tsb-root-"));
-    const build = async (out: string) => {
-      const before = served.requests;
-      const r = await runTsbuild(["build", "--progress=rawjson", "-o", `type=local,dest=${out}`, "."], { cwd: ctx, env: { TSBUILD_ROOT: root } });
+    const build = async (out: string, extra: string[] = []) => {
+      const [before, full] = [served.requests, served.full];
+      const r = await runTsbuild(["build", "--progress=rawjson", ...extra, "-o", `type=local,dest=${out}`, "."], { cwd: ctx, env: { TSBUILD_ROOT: root } });
       expect(r.code, r.stderr).toBe(0);
-      return { ...stepsBy(r.events), requests: served.requests - before };
+      return { ...stepsBy(r.events), requests: served.requests - before, downloads: served.full - full };
     };
 
     const first = await build("out1");
-    expect(first).toEqual({ ran: [expect.stringContaining("/data.txt"), expect.stringContaining("/other.txt")], cached: [], requests: 2 });
+    expect(first).toEqual({ ran: [expect.stringContaining("/data.txt"), expect.stringContaining("/other.txt")], cached: [], requests: 2, downloads: 2 });
     expect(readFileSync(join(ctx, "out1/data.txt"), "utf8")).toBe("v1\n");
 
-    // Fetched again to learn its digest (as BuildKit does), nothing rerun.
+    // Asked again (as BuildKit does), with the cached ETag: 304, nothing downloaded or rerun.
     const second = await build("out2");
-    expect(second).toEqual({ ran: [], cached: [expect.stringContaining("/data.txt"), expect.stringContaining("/other.txt")], requests: 2 });
+    expect(second).toEqual({ ran: [], cached: [expect.stringContaining("/data.txt"), expect.stringContaining("/other.txt")], requests: 2, downloads: 0 });
+
+    // A step that runs on a 304 copies the cached body.
+    const rerun = await build("out2b", ["--no-cache"]);
+    expect(rerun).toMatchObject({ requests: 2, downloads: 0 });
+    expect(rerun.ran).toHaveLength(2);
+    expect(readFileSync(join(ctx, "out2b/data.txt"), "utf8")).toBe("v1\n");
 
     served.body = "v2\n";
     const third = await build("out3");
@@ -55,6 +70,13 @@ describe("ADD <URL> in the cache", () => {
     const fourth = await build("out4");
     expect(fourth.ran).toHaveLength(2);
     expect(statSync(join(ctx, "out4/data.txt")).mtime.toISOString()).toBe("2015-10-22T07:28:00.000Z");
+
+    // A server that stops sending ETags answers the If-None-Match with the
+    // body (same bytes: nothing reruns); the next build asks with If-Modified-Since.
+    served.etags = false;
+    expect(await build("out5")).toMatchObject({ ran: [], requests: 2, downloads: 2 });
+    expect(await build("out6")).toMatchObject({ ran: [], requests: 2, downloads: 0 });
+    served.etags = true;
   });
 
   test("ADD --checksum is keyed by the checksum: a cached step fetches nothing", async () => {
