@@ -1,4 +1,5 @@
-import { BuildError } from "../diagnostics/build-error.js";
+import { BuildError, withLocation } from "../diagnostics/build-error.js";
+import type { SourceRange } from "../diagnostics/source.js";
 import { isIndexType } from "../oci/media-types.js";
 import type { Digest } from "../oci/digest.js";
 import type { ImageConfig, ImageIndex, ImageManifest } from "../oci/types.js";
@@ -21,6 +22,8 @@ export interface ResolveBaseImagesOptions {
   readonly pull: boolean;
   /** How to fetch an image the store lacks. */
   readonly fetch?: PullFunction;
+  /** Where each reference is used first; a failure to resolve it then names that line. */
+  readonly locate?: (ref: string) => SourceRange | undefined;
   /** Called around each resolution (progress). */
   readonly onPhase?: (name: string, status: "start" | "done") => void;
   /** Cancels. */
@@ -39,20 +42,29 @@ export async function resolveBaseImages(options: ResolveBaseImagesOptions): Prom
     options.refs.map(async (ref) => {
       const phase = `resolve image ${ref}`;
       options.onPhase?.(phase, "start");
-      let record = options.pull ? undefined : await options.store.images.getImage(ref, { ...(options.signal ? { signal: options.signal } : {}) }).catch(() => undefined);
-      if (!record) {
-        if (!options.fetch) {
-          throw new BuildError("STORE_NOT_FOUND", `base image ${ref} is not in the local store`, { hint: `pull it first: tsbuild pull ${ref}` });
-        }
-        await options.fetch(ref, options.platform, options.store, options.signal);
-        record = await options.store.images.getImage(ref);
-        if (!record) throw new BuildError("INTERNAL", `pulling ${ref} did not record it in the store`);
+      try {
+        out.set(ref, await resolveOne(ref, options));
+      } catch (err) {
+        const range = options.locate?.(ref);
+        throw range ? withLocation(err, range) : err;
       }
-      out.set(ref, await loadImage(options.store, ref, record.manifestDigest, options.platform));
       options.onPhase?.(phase, "done");
     }),
   );
   return out;
+}
+
+async function resolveOne(ref: string, options: ResolveBaseImagesOptions): Promise<BaseImage> {
+  let record = options.pull ? undefined : await options.store.images.getImage(ref, { ...(options.signal ? { signal: options.signal } : {}) }).catch(() => undefined);
+  if (!record) {
+    if (!options.fetch) {
+      throw new BuildError("STORE_NOT_FOUND", `base image ${ref} is not in the local store`, { hint: `pull it first: tsbuild pull ${ref}` });
+    }
+    await options.fetch(ref, options.platform, options.store, options.signal);
+    record = await options.store.images.getImage(ref);
+    if (!record) throw new BuildError("INTERNAL", `pulling ${ref} did not record it in the store`);
+  }
+  return loadImage(options.store, ref, record.manifestDigest, options.platform);
 }
 
 async function loadImage(store: LocalStore, ref: string, digest: Digest, platform: PlatformSpec): Promise<BaseImage> {

@@ -11,7 +11,7 @@ import { writeImage, type BuiltImage } from "../export/image.js";
 import { hostPlatform, type PlatformSpec } from "../instructions/platform.js";
 import { parseReference, withDefaultTag, type ImageReference } from "../registry/reference.js";
 import type { BuildGraph } from "../plan/graph.js";
-import { imageRefsNeeded, planBuild } from "../plan/plan.js";
+import { imageRefUses, planBuild } from "../plan/plan.js";
 import { silentReporter, type BuildReporter } from "../progress/events.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { Snapshotter } from "../snapshot/snapshotter.js";
@@ -133,9 +133,11 @@ export async function build(options: BuildOptions, reporter: BuildReporter = sil
   failOnErrors(options.dockerfile, first.diagnostics);
 
   const store = await openStore({ root: options.root, env: options.env, ...(signal ? { signal } : {}) });
+  const uses = imageRefUses(first.resolved);
   const images = await resolveBaseImages({
     store,
-    refs: imageRefsNeeded(first.resolved),
+    refs: [...uses.keys()],
+    locate: (ref) => uses.get(ref),
     platform,
     pull: options.pull ?? false,
     ...(options.fetch ? { fetch: options.fetch } : {}),

@@ -1,5 +1,6 @@
 import { posix } from "node:path";
 import { BuildError } from "../diagnostics/build-error.js";
+import type { SourceRange } from "../diagnostics/source.js";
 import type { ResolvedDockerfile, ResolvedStage } from "../instructions/resolve.js";
 import type { CopyInstruction, Instruction, RunInstruction, RunMount } from "../instructions/types.js";
 import { PROXY_ARGS, type PlatformSpec } from "../instructions/platform.js";
@@ -23,18 +24,27 @@ export interface PlanOptions {
 
 /** The image references the target's stages need: FROM images, COPY --from images, RUN --mount from= images. */
 export function imageRefsNeeded(resolved: ResolvedDockerfile): string[] {
-  const refs = new Set<string>();
+  return [...imageRefUses(resolved).keys()];
+}
+
+/**
+ * Every image reference the needed stages use, with the instruction that
+ * uses it first (a FROM, a `COPY --from`, a `RUN --mount=from=`), so that
+ * a failure to resolve it can point at that line.
+ */
+export function imageRefUses(resolved: ResolvedDockerfile): Map<string, SourceRange> {
+  const refs = new Map<string, SourceRange>();
   const stagesByIndex = new Map(resolved.stages.map((s) => [s.index, s]));
   for (const i of resolved.needed) {
     const stage = stagesByIndex.get(i)!;
-    if (stage.base.kind === "image") refs.add(stage.base.ref);
+    if (stage.base.kind === "image" && !refs.has(stage.base.ref)) refs.set(stage.base.ref, stage.from.range);
     for (const step of stage.steps) {
       for (const from of fromValues(step.instruction)) {
-        if (!isStageRef(from, resolved, stage.index)) refs.add(from);
+        if (!isStageRef(from, resolved, stage.index) && !refs.has(from)) refs.set(from, step.instruction.range);
       }
     }
   }
-  return [...refs];
+  return refs;
 }
 
 function fromValues(inst: Instruction): string[] {

@@ -64,6 +64,15 @@ describe("base images", () => {
     expect(inspect.config.config.OnBuild ?? null).toBe(null);
   });
 
+  test("a base image that cannot be pulled fails at the instruction that names it, with the registry's answer", async () => {
+    const missing = `${fixture.registry.host}/no/such-base:1`;
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base} AS ok\nRUN true\nFROM ok\nCOPY --from=${missing} /x /x\n` });
+    const r = await runTsbuild(["build", "."], { cwd: ctx, env: { TSBUILD_ROOT: mkdtempSync(join(tmpdir(), "tsb-root-")) } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`Dockerfile:4:1: ${missing}: pull access denied for ${fixture.registry.host}/no/such-base: 404 Not Found: NAME_UNKNOWN`);
+    expect(r.stderr).toContain(`4 | >>> COPY --from=${missing} /x /x`);
+  });
+
   test("ONBUILD in a stage runs first in a later stage built FROM it (BuildKit's dispatchOnBuildTriggers), and is not passed on", async () => {
     const root = mkdtempSync(join(tmpdir(), "tsb-root-"));
     const env = { TSBUILD_ROOT: root };
