@@ -64,6 +64,8 @@ export interface BuildOptions {
   readonly fetch?: PullFunction;
   /** Only compute the plan and the keys (`tsbuild plan`, `--dry-run`). */
   readonly dryRun?: boolean;
+  /** `--secret` values, already read (see `secrets.ts`), by id. */
+  readonly secrets?: ReadonlyMap<string, Buffer>;
 }
 
 /**
@@ -191,6 +193,7 @@ export async function build(options: BuildOptions, reporter: BuildReporter = sil
     ...(options.sourceDateEpoch !== undefined ? { sourceDateEpoch: options.sourceDateEpoch } : {}),
     reporter,
     ...(options.dryRun ? { dryRun: true } : {}),
+    ...(options.secrets ? { secrets: options.secrets } : {}),
     ...(signal ? { signal } : {}),
   });
   if (options.dryRun) {

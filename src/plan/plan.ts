@@ -211,6 +211,8 @@ export function isLayerInstruction(inst: Instruction): inst is RunInstruction | 
  * target.
  */
 function withTarget(m: RunMount, workdir: string, inst: RunInstruction): RunMount {
+  // A secret given only as env= has no file to mount.
+  if (m.type === "secret" && m.env !== undefined && m.target === "") return m;
   const target = m.target.startsWith("/") ? posix.normalize(m.target) : posix.join("/", workdir, m.target);
   if (target === "/" && !(m.type === "secret" && m.env !== undefined)) {
     throw new BuildError("DF_FLAG", `invalid mount target "${m.target || "/"}"`, { locations: [inst.range], hint: "mount somewhere other than /, e.g. target=/src" });

@@ -58,6 +58,8 @@ export interface SolveOptions {
   readonly reporter: BuildReporter;
   /** Compute keys and look them up, run nothing (`tsbuild plan`). */
   readonly dryRun?: boolean;
+  /** Build secrets by id, for `RUN --mount=type=secret` (never part of a key). */
+  readonly secrets?: ReadonlyMap<string, Buffer>;
   /** Cancels the build. */
   readonly signal?: AbortSignal;
 }
@@ -240,6 +242,7 @@ async function keyedStep(step: StepNode, parent: NodeState, inputs: StepInputs, 
     sandbox: ctx.sandbox,
     chainOf: (s) => ctx.chainOf(s).map(toRef),
     downloads: inputs.downloads,
+    ...(ctx.secrets ? { secrets: ctx.secrets } : {}),
     onOutput: (stream, chunk) => {
       const text = chunk.toString("utf8");
       tail.add(text);

@@ -40,6 +40,7 @@ export const BUILD_OPTIONS = {
   "insecure-registry": { type: "string", multiple: true },
   "dry-run": { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
+  secret: { type: "string", multiple: true },
 } as const;
 
 /** Help for {@link BUILD_OPTIONS}. */
@@ -64,6 +65,7 @@ export const BUILD_HELP: Readonly<Record<string, string>> = {
   "insecure-registry": "Talk plain HTTP to this registry (repeatable; also TSBUILD_INSECURE_REGISTRIES)",
   "dry-run": "Print the plan with each step's cache key and whether it is cached; build nothing",
   quiet: "Print only the image ID",
+  secret: "Secret for RUN --mount=type=secret: id=ID[,src=FILE | ,env=VAR] (repeatable; id alone: $ID if set, else the file ID)",
 };
 
 /** `tsbuild build [OPTIONS] PATH`, also reached as `tsbuild [OPTIONS] PATH`. */
@@ -131,6 +133,16 @@ function commonOptions(args: ParsedArgs, io: CliIo, location: DockerfileLocation
   };
 }
 
+/** Parses and reads every `--secret` before the build starts: a missing source fails it at once. */
+async function loadSecretFlags(flags: readonly string[], io: CliIo): Promise<Map<string, Buffer>> {
+  const { loadSecrets, parseSecretSpec } = await import("../../build/secrets.js");
+  return loadSecrets(
+    flags.map((f) => parseSecretSpec(f, io.env)),
+    io.env,
+    io.cwd,
+  );
+}
+
 async function makeReporter(args: ParsedArgs, io: CliIo): Promise<{ reporter: BuildReporter; finish(ok: boolean): void }> {
   const mode = (args.values["progress"] as string | undefined) ?? (args.values["quiet"] ? "quiet" : "auto");
   if (!(PROGRESS_MODES as readonly string[]).includes(mode)) {
@@ -152,7 +164,9 @@ async function runBuild(args: ParsedArgs, io: CliIo): Promise<number> {
   const outputFlags = stringList(args.values["output"]);
   const outputs: OutputSpec[] = outputFlags.length ? outputFlags.map((await import("../../export/outputs.js")).parseOutput) : [];
   const push = args.values["push"] === true || outputs.some((o) => o.type === "registry" || (o.type === "image" && o.push));
-  const options = commonOptions(args, io, location);
+  const secretFlags = stringList(args.values["secret"]);
+  const secrets = secretFlags.length ? await loadSecretFlags(secretFlags, io) : undefined;
+  const options = { ...commonOptions(args, io, location), ...(secrets ? { secrets } : {}) };
   if (push && options.tags.length === 0) throw new BuildError("CLI_USAGE", "--push needs at least one -t name to push to");
   const { reporter, finish } = await makeReporter(args, io);
   let result: BuildResult;

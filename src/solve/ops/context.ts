@@ -20,6 +20,8 @@ export interface OpContext {
   chainOf(source: Exclude<SourceRef, { kind: "context" }>): readonly LayerRef[];
   /** URL sources of an ADD, fetched when the step was keyed (`StepInputs.downloads` in `../step-inputs.ts`). */
   readonly downloads?: ReadonlyMap<string, DownloadedFile>;
+  /** Build secrets by id (`--secret`), for `RUN --mount=type=secret`. */
+  readonly secrets?: ReadonlyMap<string, Buffer>;
   /** Output of the running process. */
   onOutput(stream: "stdout" | "stderr", chunk: Buffer): void;
   /** Cancels the step. */

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, chown, mkdir, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { BuildError } from "../../diagnostics/build-error.js";
 import type { PlannedMount, StepOp } from "../../plan/graph.js";
@@ -33,12 +33,13 @@ export async function runExec(op: ExecOp, rootfs: string, ctx: OpContext): Promi
       await chmod(file, 0o755);
       extra.push({ type: "bind", source: dir, destination: "/dev/pipes", readonly: true });
     }
-    await withMounts(op.mounts, 0, extra, scratch, ctx, async (mounts) => {
+    await withMounts(op.mounts, 0, { mounts: extra, env: [] }, scratch, ctx, async ({ mounts, env }) => {
       const result = await ctx.sandbox.run(
         {
           rootfs,
           args: op.command.args,
-          env: op.command.env,
+          // Secrets given as env= come last: they are not in the step's definition, only in its process.
+          env: [...op.command.env, ...env],
           cwd: op.workdir,
           user,
           hostname: SANDBOX_HOSTNAME,
@@ -59,18 +60,25 @@ export async function runExec(op: ExecOp, rootfs: string, ctx: OpContext): Promi
   }
 }
 
+/** What the mounts of a RUN add to its process: mounts, and environment entries (secrets as env=). */
+interface MountedExtras {
+  readonly mounts: SandboxMount[];
+  readonly env: string[];
+}
+
 /** Prepares the mounts one by one (some need a read-only view kept mounted), then runs `fn`. */
 async function withMounts(
   mounts: readonly PlannedMount[],
   i: number,
-  acc: SandboxMount[],
+  acc: MountedExtras,
   scratch: string,
   ctx: OpContext,
-  fn: (mounts: SandboxMount[]) => Promise<void>,
+  fn: (extras: MountedExtras) => Promise<void>,
 ): Promise<void> {
   if (i === mounts.length) return fn(acc);
   const m = mounts[i]!;
-  const next = (mount?: SandboxMount): Promise<void> => withMounts(mounts, i + 1, mount ? [...acc, mount] : acc, scratch, ctx, fn);
+  const next = (mount?: SandboxMount, env: readonly string[] = []): Promise<void> =>
+    withMounts(mounts, i + 1, { mounts: mount ? [...acc.mounts, mount] : acc.mounts, env: [...acc.env, ...env] }, scratch, ctx, fn);
   switch (m.type) {
     case "tmpfs":
       return next({ type: "tmpfs", destination: m.target, options: m.size ? [`size=${m.size}`] : [] });
@@ -99,14 +107,26 @@ async function withMounts(
         }
       });
     }
-    case "secret":
+    case "secret": {
+      const value = m.id !== undefined ? ctx.secrets?.get(m.id) : undefined;
+      if (value === undefined) {
+        if (m.required) {
+          throw new BuildError("STEP_FAILED", `secret ${m.id ?? ""} not found`, { hint: `pass it with --secret id=${m.id ?? "ID"},src=FILE (or env=VAR)` });
+        }
+        // Like BuildKit without the secret: an optional mount is skipped.
+        return next();
+      }
+      const env = m.env !== undefined ? [`${m.env}=${value.toString("utf8")}`] : [];
+      if (m.target === "") return next(undefined, env);
+      return withSecretFile(value, m, scratch, (file) => next({ type: "bind", source: file, destination: m.target, readonly: true }, env));
+    }
     case "ssh":
       if (m.required) {
-        throw new BuildError("STEP_FAILED", `${m.type} ${m.id ?? ""} is required but tsbuild cannot provide ${m.type} mounts yet`, {
+        throw new BuildError("STEP_FAILED", `ssh ${m.id ?? ""} is required but tsbuild cannot forward an SSH agent yet`, {
           hint: "drop required=true to run without it",
         });
       }
-      // Like BuildKit without a provided secret/agent: an optional mount is skipped.
+      // Like BuildKit without an agent: an optional mount is skipped.
       return next();
     default: {
       const never: never = m.type;
@@ -114,3 +134,33 @@ async function withMounts(
     }
   }
 }
+
+/**
+ * Writes a secret into a file of its own for the run, with the mount's
+ * mode and owner (BuildKit's defaults: 0400, root), and removes it after.
+ * The file lives on `/dev/shm` (memory) when the host has it, like
+ * BuildKit's tmpfs-backed secrets, so the value never reaches a disk;
+ * otherwise in the step's scratch directory in the store.
+ */
+async function withSecretFile<T>(value: Buffer, m: PlannedMount, scratch: string, fn: (file: string) => Promise<T>): Promise<T> {
+  const base = (await isDirectory("/dev/shm")) ? "/dev/shm" : scratch;
+  const dir = await mkdtemp(join(base, "tsbuild-secret-"));
+  try {
+    const file = join(dir, "secret");
+    await writeFile(file, value, { mode: 0o600 });
+    await chown(file, m.uid ?? 0, m.gid ?? 0);
+    await chmod(file, m.mode ?? 0o400);
+    return await fn(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
