@@ -151,9 +151,12 @@ async function makeReporter(args: ParsedArgs, io: CliIo): Promise<{ reporter: Bu
   if (mode === "quiet") return { reporter: { onEvent: () => undefined }, finish: () => undefined };
   if (mode === "rawjson") return { reporter: new JsonReporter(io.err), finish: () => undefined };
   if (mode === "tty" || (mode === "auto" && io.isTTY)) {
-    const { TtyReporter } = await import("../progress/tty-reporter.js");
-    const tty = new TtyReporter(process.stderr);
-    return { reporter: tty, finish: (ok) => tty.summary(ok) };
+    const { TtyReporter, canDrawLive } = await import("../progress/tty-reporter.js");
+    // A terminal without a width gets plain lines (see canDrawLive); a pipe keeps what --progress=tty asks for.
+    if (!process.stderr.isTTY || canDrawLive(process.stderr)) {
+      const tty = new TtyReporter(process.stderr);
+      return { reporter: tty, finish: (ok) => tty.summary(ok) };
+    }
   }
   const plain = new PlainReporter(io.err);
   return { reporter: plain, finish: () => undefined };

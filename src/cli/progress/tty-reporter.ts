@@ -9,6 +9,16 @@ interface Running {
 }
 
 /**
+ * Whether `stream` is a terminal the live view can draw on. A terminal of
+ * zero columns (a pseudo-terminal nobody sized, as `script` or an editor's
+ * shell make) is not: ora divides by the width to count the lines it must
+ * erase, and then erases forever (77 MB of escape codes in a few seconds).
+ */
+export function canDrawLive(stream: { readonly isTTY?: boolean; readonly columns?: number }): boolean {
+  return stream.isTTY === true && (stream.columns ?? 0) > 0;
+}
+
+/**
  * The live view on a terminal: one ora spinner listing every running step
  * (several when stages run in parallel) with its elapsed time and the last
  * line of its output; finished and cached steps are printed above it as
