@@ -66,6 +66,8 @@ export interface BuildOptions {
   readonly dryRun?: boolean;
   /** `--secret` values, already read (see `secrets.ts`), by id. */
   readonly secrets?: ReadonlyMap<string, Buffer>;
+  /** `--ssh` agent sockets, checked (see `ssh.ts`), by id. */
+  readonly sshAgents?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -194,6 +196,7 @@ export async function build(options: BuildOptions, reporter: BuildReporter = sil
     reporter,
     ...(options.dryRun ? { dryRun: true } : {}),
     ...(options.secrets ? { secrets: options.secrets } : {}),
+    ...(options.sshAgents ? { sshAgents: options.sshAgents } : {}),
     ...(signal ? { signal } : {}),
   });
   if (options.dryRun) {

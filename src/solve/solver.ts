@@ -60,6 +60,8 @@ export interface SolveOptions {
   readonly dryRun?: boolean;
   /** Build secrets by id, for `RUN --mount=type=secret` (never part of a key). */
   readonly secrets?: ReadonlyMap<string, Buffer>;
+  /** SSH agent sockets by id, for `RUN --mount=type=ssh` (never part of a key). */
+  readonly sshAgents?: ReadonlyMap<string, string>;
   /** Cancels the build. */
   readonly signal?: AbortSignal;
 }
@@ -243,6 +245,7 @@ async function keyedStep(step: StepNode, parent: NodeState, inputs: StepInputs, 
     chainOf: (s) => ctx.chainOf(s).map(toRef),
     downloads: inputs.downloads,
     ...(ctx.secrets ? { secrets: ctx.secrets } : {}),
+    ...(ctx.sshAgents ? { sshAgents: ctx.sshAgents } : {}),
     onOutput: (stream, chunk) => {
       const text = chunk.toString("utf8");
       tail.add(text);

@@ -41,6 +41,7 @@ export const BUILD_OPTIONS = {
   "dry-run": { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   secret: { type: "string", multiple: true },
+  ssh: { type: "string", multiple: true },
 } as const;
 
 /** Help for {@link BUILD_OPTIONS}. */
@@ -66,6 +67,7 @@ export const BUILD_HELP: Readonly<Record<string, string>> = {
   "dry-run": "Print the plan with each step's cache key and whether it is cached; build nothing",
   quiet: "Print only the image ID",
   secret: "Secret for RUN --mount=type=secret: id=ID[,src=FILE | ,env=VAR] (repeatable; id alone: $ID if set, else the file ID)",
+  ssh: "SSH agent for RUN --mount=type=ssh: default ($SSH_AUTH_SOCK), ID, or ID=SOCKET (repeatable; key files not yet)",
 };
 
 /** `tsbuild build [OPTIONS] PATH`, also reached as `tsbuild [OPTIONS] PATH`. */
@@ -169,7 +171,9 @@ async function runBuild(args: ParsedArgs, io: CliIo): Promise<number> {
   const push = args.values["push"] === true || outputs.some((o) => o.type === "registry" || (o.type === "image" && o.push));
   const secretFlags = stringList(args.values["secret"]);
   const secrets = secretFlags.length ? await loadSecretFlags(secretFlags, io) : undefined;
-  const options = { ...commonOptions(args, io, location), ...(secrets ? { secrets } : {}) };
+  const sshFlags = stringList(args.values["ssh"]);
+  const sshAgents = sshFlags.length ? await (await import("../../build/ssh.js")).loadSshAgents(sshFlags, io.env, io.cwd) : undefined;
+  const options = { ...commonOptions(args, io, location), ...(secrets ? { secrets } : {}), ...(sshAgents ? { sshAgents } : {}) };
   if (push && options.tags.length === 0) throw new BuildError("CLI_USAGE", "--push needs at least one -t name to push to");
   const { reporter, finish } = await makeReporter(args, io);
   let result: BuildResult;

@@ -20,6 +20,8 @@ export interface OpContext {
   chainOf(source: Exclude<SourceRef, { kind: "context" }>): readonly LayerRef[];
   /** URL sources of an ADD, fetched when the step was keyed (`StepInputs.downloads` in `../step-inputs.ts`). */
   readonly downloads?: ReadonlyMap<string, DownloadedFile>;
+  /** SSH agent sockets by id (`--ssh`), for `RUN --mount=type=ssh`. */
+  readonly sshAgents?: ReadonlyMap<string, string>;
   /** Build secrets by id (`--secret`), for `RUN --mount=type=secret`. */
   readonly secrets?: ReadonlyMap<string, Buffer>;
   /** Output of the running process. */

@@ -120,14 +120,20 @@ async function withMounts(
       if (m.target === "") return next(undefined, env);
       return withSecretFile(value, m, scratch, (file) => next({ type: "bind", source: file, destination: m.target, readonly: true }, env));
     }
-    case "ssh":
-      if (m.required) {
-        throw new BuildError("STEP_FAILED", `ssh ${m.id ?? ""} is required but tsbuild cannot forward an SSH agent yet`, {
-          hint: "drop required=true to run without it",
-        });
+    case "ssh": {
+      const id = m.id ?? "default";
+      const agent = ctx.sshAgents?.get(id);
+      if (agent === undefined) {
+        if (m.required) throw new BuildError("STEP_FAILED", `no SSH key ${JSON.stringify(id)} forwarded from the client`, { hint: `pass it with --ssh ${id === "default" ? "default" : `${id}=SOCKET`}` });
+        // Like BuildKit without an agent: an optional mount is skipped.
+        return next();
       }
-      // Like BuildKit without an agent: an optional mount is skipped.
-      return next();
+      // BuildKit points SSH_AUTH_SOCK at the (first) agent mount.
+      const env = acc.env.some((e) => e.startsWith("SSH_AUTH_SOCK=")) ? [] : [`SSH_AUTH_SOCK=${m.target}`];
+      const access = { ...(m.uid !== undefined ? { uid: m.uid } : {}), ...(m.gid !== undefined ? { gid: m.gid } : {}), ...(m.mode !== undefined ? { mode: m.mode } : {}) };
+      const { withSshProxy } = await import("./ssh-proxy.js");
+      return withSshProxy(agent, access, scratch, (socket) => next({ type: "bind", source: socket, destination: m.target, readonly: false }, env));
+    }
     default: {
       const never: never = m.type;
       throw new BuildError("INTERNAL", `unknown mount type ${String(never)}`);
