@@ -10,6 +10,7 @@ import { BuildError } from "../diagnostics/build-error.js";
 import { isLayerXattr } from "../oci/layer/entry.js";
 import { readXattrsSync } from "../oci/layer/walk.js";
 import { xattr } from "../oci/xattr-binding.js";
+import { processAlive } from "../util/process-alive.js";
 
 // Extraction, overlay mounts, diffs and the layer writer load on first use:
 // a build whose steps are all cached needs none of them.
@@ -340,14 +341,5 @@ async function isDir(p: string): Promise<boolean> {
     return (await stat(p)).isDirectory();
   } catch {
     return false;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, chown, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { BuildError } from "../../diagnostics/build-error.js";
 import type { PlannedMount, StepOp } from "../../plan/graph.js";
@@ -7,6 +7,7 @@ import type { SandboxMount } from "../../sandbox/sandbox.js";
 import { resolveUser } from "../../sandbox/user.js";
 import { mountOverlay, unmount } from "../../snapshot/overlay.js";
 import { withSourceRoot, type OpContext } from "./context.js";
+import { processAlive } from "../../util/process-alive.js";
 
 type ExecOp = Extract<StepOp, { kind: "exec" }>;
 
@@ -146,11 +147,15 @@ async function withMounts(
  * mode and owner (BuildKit's defaults: 0400, root), and removes it after.
  * The file lives on `/dev/shm` (memory) when the host has it, like
  * BuildKit's tmpfs-backed secrets, so the value never reaches a disk;
- * otherwise in the step's scratch directory in the store.
+ * otherwise in the step's scratch directory in the store (which the
+ * store's cleanup removes after a kill). On `/dev/shm` the directory is
+ * named after this process, and directories of processes that died
+ * (`kill -9` mid-RUN) are removed before a new one is made.
  */
 async function withSecretFile<T>(value: Buffer, m: PlannedMount, scratch: string, fn: (file: string) => Promise<T>): Promise<T> {
-  const base = (await isDirectory("/dev/shm")) ? "/dev/shm" : scratch;
-  const dir = await mkdtemp(join(base, "tsbuild-secret-"));
+  const shm = await isDirectory(SHM);
+  if (shm) await removeDeadSecretDirs();
+  const dir = await mkdtemp(shm ? join(SHM, `tsbuild-secret-${process.pid}-`) : join(scratch, "secret-"));
   try {
     const file = join(dir, "secret");
     await writeFile(file, value, { mode: 0o600 });
@@ -162,6 +167,24 @@ async function withSecretFile<T>(value: Buffer, m: PlannedMount, scratch: string
   }
 }
 
+const SHM = "/dev/shm";
+
+/** Removes `/dev/shm/tsbuild-secret-<pid>-*` directories whose process is gone. */
+async function removeDeadSecretDirs(): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(SHM);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = /^tsbuild-secret-(\d+)-/.exec(name)?.[1];
+    if (pid === undefined || processAlive(Number(pid))) continue;
+    await rm(join(SHM, name), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+
 async function isDirectory(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isDirectory();
@@ -169,4 +192,3 @@ async function isDirectory(path: string): Promise<boolean> {
     return false;
   }
 }
-

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -24,6 +24,10 @@ describe("--secret and RUN --mount=type=secret", () => {
     });
     const root = mkdtempSync(join(tmpdir(), "tsb-root-"));
     writeFileSync(join(ctx, "tok.txt"), "s3cret");
+    // What a tsbuild killed mid-RUN left on /dev/shm (its pid is gone) is removed by the next one.
+    const stale = "/dev/shm/tsbuild-secret-2147483646-stale";
+    mkdirSync(stale, { recursive: true });
+    writeFileSync(join(stale, "secret"), "old");
     const env = { TSBUILD_ROOT: root, API_TOKEN: "from-the-env" };
     const r = await runTsbuild(["build", "--progress=rawjson", "--secret", "id=tok,src=tok.txt", "--secret", "id=fromenv,env=API_TOKEN", "-o", "type=tar,dest=fs.tar", "."], { cwd: ctx, env });
     expect(r.code, r.stderr).toBe(0);
@@ -33,6 +37,8 @@ describe("--secret and RUN --mount=type=secret", () => {
     expect(readFileSync(join(out, "seen-env"), "utf8")).toBe("s3cret\n440 1000\n");
     expect(readFileSync(join(out, "seen-missing"), "utf8")).toBe("[]\n");
     expect(readFileSync(join(out, "seen-fromenv"), "utf8")).toBe("from-the-env");
+    expect(existsSync(stale)).toBe(false);
+    expect(readdirSync("/dev/shm").filter((n) => n.startsWith("tsbuild-secret-"))).toEqual([]);
     // The mount points runc made are gone: no /run/secrets, no /s in the filesystem.
     const entries = execFileSync("tar", ["tf", join(ctx, "fs.tar")]).toString().split("\n");
     expect(entries.filter((e) => /^(\.\/)?(run|s)(\/|$)/.test(e))).toEqual([]);
