@@ -214,7 +214,7 @@ interface StepContext extends SolveOptions {
 
 /** Key → lookup → execute or reuse → record → events, for one step. */
 async function runStep(step: StepNode, parent: NodeState, ctx: StepContext): Promise<NodeState> {
-  const inputs = await stepInputs(step, ctx);
+  const inputs = await stepInputs(step, { ...ctx, onPhase: (name, status) => ctx.reporter.onEvent({ type: "phase", name, status, time: Date.now() }) });
   try {
     return await keyedStep(step, parent, inputs, ctx);
   } finally {

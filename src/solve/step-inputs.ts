@@ -46,6 +46,8 @@ export interface StepInputsContext {
   readonly hashCache?: FileHashCache;
   /** Cancels checksums and downloads. */
   readonly signal: AbortSignal;
+  /** Called around each URL fetch (a progress phase: a big download otherwise shows as a silent pause). */
+  readonly onPhase?: (name: string, status: "start" | "done") => void;
 }
 
 const NONE: StepInputs = { checksums: [], downloads: new Map(), dispose: async () => undefined };
@@ -75,7 +77,9 @@ export async function stepInputs(step: StepNode, ctx: StepInputsContext): Promis
       const cache = new HttpCache(ctx.storeRoot);
       for (const url of urls) {
         if (downloads.has(url)) continue;
+        ctx.onPhase?.(`fetch ${url}`, "start");
         downloads.set(url, await downloadUrl(url, { signal: ctx.signal, cache }));
+        ctx.onPhase?.(`fetch ${url}`, "done");
       }
       const keyed = urls.map((url) => {
         const file = downloads.get(url);

@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { ProgressEvent } from "../../../src/progress/events.js";
 import { makeContext, runTsbuild, stepsBy } from "../../helpers/tsbuild-process.js";
 
 // BuildKit's HTTP source keys `ADD <URL>` by the filename, the digest of the
@@ -39,14 +40,18 @@ describe("ADD <URL> in the cache", () => {
   test("an unchanged URL is a cache hit, a changed body or Last-Modified reruns the ADD, and each run downloads once", async () => {
     const ctx = makeContext({ Dockerfile: `FROM scratch\nADD ${url}/data.txt /data.txt\nADD ${url}/other.txt /other.txt\n` });
     const root = mkdtempSync(join(tmpdir(), "tsb-root-"));
+    let lastEvents: ProgressEvent[] = [];
     const build = async (out: string, extra: string[] = []) => {
       const [before, full] = [served.requests, served.full];
       const r = await runTsbuild(["build", "--progress=rawjson", ...extra, "-o", `type=local,dest=${out}`, "."], { cwd: ctx, env: { TSBUILD_ROOT: root } });
       expect(r.code, r.stderr).toBe(0);
+      lastEvents = r.events;
       return { ...stepsBy(r.events), requests: served.requests - before, downloads: served.full - full };
     };
 
     const first = await build("out1");
+    // Each fetch shows as a progress phase before its step (a big download is not a silent pause).
+    expect(lastEvents.filter((e) => e.type === "phase" && e.name === `fetch ${url}/data.txt`).map((e) => (e as { status: string }).status)).toEqual(["start", "done"]);
     expect(first).toEqual({ ran: [expect.stringContaining("/data.txt"), expect.stringContaining("/other.txt")], cached: [], requests: 2, downloads: 2 });
     expect(readFileSync(join(ctx, "out1/data.txt"), "utf8")).toBe("v1\n");
 
