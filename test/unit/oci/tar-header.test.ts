@@ -77,7 +77,7 @@ describe("decodeHeader", () => {
     expect(() => decodeHeader(header({ mode: "0006x4\0" }))).toThrow(new TarFormatError('invalid mode field "0006x4" in tar header'));
     expect(() => decodeHeader(header({ mode: "12\u0000 34\0" }))).toThrow(/invalid mode field/);
     const bad = header({});
-    bad[0] ^= 1;
+    bad[0] = bad[0]! ^ 1;
     expect(() => decodeHeader(bad)).toThrow(/checksum mismatch/);
   });
 });
