@@ -15,9 +15,10 @@ import type { StepNode } from "../plan/graph.js";
  * - for each `ADD <URL>` without `--checksum`, the digest of the body the
  *   URL serves now, with the file name and `Last-Modified` time it will be
  *   written with (asked with a conditional GET against the store's copy,
- *   so an unchanged body is not downloaded again). As BuildKit's HTTP source (its cache key hashes the
- *   filename, the content digest and the modification time), a URL whose
- *   content changed reruns the step, and an unchanged one is a cache hit.
+ *   so an unchanged body is not downloaded again). As with BuildKit's HTTP
+ *   source (its cache key hashes the filename, the content digest and the
+ *   modification time), a URL whose content changed reruns the step, and
+ *   an unchanged one is a cache hit.
  *   So the URL is fetched before the cache lookup, and a step that then
  *   runs copies those downloaded bytes ({@link downloads}), never a second
  *   download that could differ from what was keyed;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { BuildError } from "../../diagnostics/build-error.js";
 import type { PlannedMount, StepOp } from "../../plan/graph.js";
@@ -150,12 +150,13 @@ async function withMounts(
  * otherwise in the step's scratch directory in the store (which the
  * store's cleanup removes after a kill). On `/dev/shm` the directory is
  * named after this process, and directories of processes that died
- * (`kill -9` mid-RUN) are removed before a new one is made.
+ * (`kill -9` mid-RUN) are removed before this process makes its first.
  */
 async function withSecretFile<T>(value: Buffer, m: PlannedMount, scratch: string, fn: (file: string) => Promise<T>): Promise<T> {
-  const shm = await isDirectory(SHM);
-  if (shm) await removeDeadSecretDirs();
-  const dir = await mkdtemp(shm ? join(SHM, `tsbuild-secret-${process.pid}-`) : join(scratch, "secret-"));
+  deadSecretDirsRemoved ??= removeDeadSecretDirs();
+  await deadSecretDirsRemoved;
+  // No /dev/shm (or not writable): the scratch directory.
+  const dir = await mkdtemp(join(SHM, `tsbuild-secret-${process.pid}-`)).catch(() => mkdtemp(join(scratch, "secret-")));
   try {
     const file = join(dir, "secret");
     await writeFile(file, value, { mode: 0o600 });
@@ -169,6 +170,9 @@ async function withSecretFile<T>(value: Buffer, m: PlannedMount, scratch: string
 
 const SHM = "/dev/shm";
 
+/** The cleanup below runs once per process: what a build killed later leaves is for the next build to remove. */
+let deadSecretDirsRemoved: Promise<void> | undefined;
+
 /** Removes `/dev/shm/tsbuild-secret-<pid>-*` directories whose process is gone. */
 async function removeDeadSecretDirs(): Promise<void> {
   let names: string[];
@@ -181,14 +185,5 @@ async function removeDeadSecretDirs(): Promise<void> {
     const pid = /^tsbuild-secret-(\d+)-/.exec(name)?.[1];
     if (pid === undefined || processAlive(Number(pid))) continue;
     await rm(join(SHM, name), { recursive: true, force: true }).catch(() => undefined);
-  }
-}
-
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
   }
 }
