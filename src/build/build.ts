@@ -102,8 +102,8 @@ export interface PlannedStepInfo {
   readonly id: string;
   /** Display name. */
   readonly name: string;
-  /** Cache key. */
-  readonly key: string;
+  /** Cache key; null when it depends on the content of a stage that is not cached yet (known once that stage runs). */
+  readonly key: string | null;
   /** True when the cache has a result for it. */
   readonly cached: boolean;
   /** Stages it reads. */

@@ -24,9 +24,9 @@ export interface KeyInputs {
   readonly definition: unknown;
   /** The key of the step before it in its stage (or the stage's base key). */
   readonly parent: string;
-  /** Keys of the stages it reads from, in a stable order. */
+  /** Keys of the stages it reads from by key (RUN mounts), in a stable order. */
   readonly stageKeys?: readonly string[];
-  /** Content checksums of what it reads from the context (COPY sources, bind mounts). */
+  /** Content checksums of what it reads: context files (COPY sources, bind mounts), URL bodies, files of another stage (`COPY --from`). */
   readonly checksums?: readonly string[];
 }
 

@@ -12,6 +12,7 @@ import type { CommittedLayer, LayerRef, Snapshotter } from "../snapshot/snapshot
 import type { FsContentStore } from "../store/fs-content-store.js";
 import type { OpContext } from "./ops/context.js";
 import { runTasks, type Task } from "./scheduler.js";
+import { contentKeyedStage } from "./content-keyed.js";
 import { stepInputs, type StepInputs } from "./step-inputs.js";
 
 /** A layer of a result: its descriptor and uncompressed digest. */
@@ -80,8 +81,12 @@ export interface PlannedStep {
   readonly id: string;
   /** Display name. */
   readonly name: string;
-  /** Cache key. */
-  readonly key: string;
+  /**
+   * Cache key; null when it cannot be known without running the build: it
+   * depends on the content of a stage that is not cached (a
+   * `COPY --from=<stage>`, see {@link contentKeyedStage}), or follows such a step.
+   */
+  readonly key: string | null;
   /** True when the cache has its result. */
   readonly cached: boolean;
   /** Stages it reads. */
@@ -92,14 +97,21 @@ interface NodeState {
   readonly key: string;
   readonly chain: readonly LayerInfo[];
   readonly created: string;
+  /**
+   * Dry runs only: `chain` is not what the build would produce, because a
+   * step up to here is not cached (its layer is known only once it runs).
+   */
+  readonly chainUnknown?: boolean;
+  /** Dry runs only: `key` is not known, because it depends on the content of a stage that is not cached ({@link contentKeyedStage}). */
+  readonly keyUnknown?: boolean;
 }
 
 const HISTORY_COMMENT = "buildkit.dockerfile.v0";
 
 /**
  * Runs a build graph. Each step: compute its cache key (definition +
- * parent key + keys of the stages it reads + checksums of the context files
- * it reads), reuse the recorded result if there is one, otherwise run it on
+ * parent key + keys of the stages its mounts read + checksums of the
+ * context files, URL bodies or other stage's files it copies), reuse the recorded result if there is one, otherwise run it on
  * a mutable snapshot and record the result the moment it succeeds — which
  * is what lets a rerun after a failure or a kill resume where it stopped.
  * Independent stages run in parallel.
@@ -143,21 +155,33 @@ export async function solve(options: SolveOptions): Promise<SolveResult> {
         after: [parentId, ...step.stageDeps.map(lastNode)],
         run: async () => {
           const parent = states.get(parentId)!;
-          const stageKeys = step.stageDeps.map((d) => states.get(lastNode(d))!.key);
+          const byContent = contentKeyedStage(step);
+          const stageKeys = step.stageDeps.filter((d) => d !== byContent).map((d) => states.get(lastNode(d))!.key);
+          const source = byContent === undefined ? undefined : states.get(lastNode(byContent))!;
           if (options.dryRun) {
-            // Keys depend only on definitions, parent keys and context checksums, never on results: they can all be computed without running anything.
+            // A key depends on definitions, parent keys and checksums of what the step reads: all known before anything runs, except the content of a stage that would run first.
+            const unknown = parent.keyUnknown === true || step.stageDeps.some((d) => states.get(lastNode(d))!.keyUnknown === true) || (source !== undefined && (source.chainUnknown === true || source.keyUnknown === true));
+            if (unknown) {
+              planned.push({ id: step.id, name: step.name, key: null, cached: false, stageDeps: step.stageDeps });
+              states.set(step.id, { key: "", chain: parent.chain, created: parent.created, chainUnknown: true, keyUnknown: true });
+              return;
+            }
             const inputs = await stepInputs(step, { ...options, signal });
             await inputs.dispose();
-            const key = stepKey({ definition: step.definition, parent: parentKeyOf(step, parent), stageKeys, checksums: inputs.checksums });
+            const stageSums = source === undefined ? [] : [await stageChecksum(step, source, options, signal)];
+            const key = stepKey({ definition: step.definition, parent: parentKeyOf(step, parent), stageKeys, checksums: [...inputs.checksums, ...stageSums] });
             const record = await options.cache.get(key);
             planned.push({ id: step.id, name: step.name, key, cached: record !== undefined, stageDeps: step.stageDeps });
-            states.set(step.id, { key: stateKey(step, parent, key), chain: parent.chain, created: parent.created });
+            const chain = record?.layer ? [...parent.chain, toLayerInfo(record.layer)] : parent.chain;
+            states.set(step.id, { key: stateKey(step, parent, key), chain, created: parent.created, ...(record === undefined || parent.chainUnknown ? { chainUnknown: true } : {}) });
             return;
           }
+          const stageChecksums = source === undefined ? [] : [await stageChecksum(step, source, options, signal)];
           const state = await runStep(step, parent, {
             ...options,
             signal,
             stageKeys,
+            stageChecksums,
             chainOf,
             now,
           });
@@ -205,9 +229,26 @@ function baseState(stage: PlannedStage, states: Map<string, NodeState>, lastNode
   }
 }
 
+/**
+ * The content checksum a `COPY --from=<stage>` is keyed by
+ * ({@link contentKeyedStage}), from the source stage's layers; errors
+ * (a source missing from the stage) carry the instruction's location.
+ */
+async function stageChecksum(step: StepNode, source: NodeState, options: SolveOptions, signal: AbortSignal): Promise<string> {
+  if (step.op.kind !== "copy") throw new BuildError("INTERNAL", `${step.name} is not a copy`);
+  const [{ stageSelectionChecksum }, { SelectionMemo }] = await Promise.all([import("./stage-checksum.js"), import("../cache/selection-memo.js")]);
+  try {
+    return await stageSelectionChecksum(step.op, source.chain.map(toRef), { snapshotter: options.snapshotter, memo: SelectionMemo.at(options.storeRoot), signal });
+  } catch (err) {
+    throw withLocation(err, step.range);
+  }
+}
+
 interface StepContext extends SolveOptions {
   readonly signal: AbortSignal;
   readonly stageKeys: readonly string[];
+  /** Content checksums of the stages the step reads by content (after the context checksums in its key). */
+  readonly stageChecksums: readonly string[];
   chainOf(source: Exclude<SourceRef, { kind: "context" }>): LayerInfo[];
   now(): string;
 }
@@ -224,7 +265,7 @@ async function runStep(step: StepNode, parent: NodeState, ctx: StepContext): Pro
 
 /** {@link runStep} once the step's inputs are known. */
 async function keyedStep(step: StepNode, parent: NodeState, inputs: StepInputs, ctx: StepContext): Promise<NodeState> {
-  const key = stepKey({ definition: step.definition, parent: parentKeyOf(step, parent), stageKeys: ctx.stageKeys, checksums: inputs.checksums });
+  const key = stepKey({ definition: step.definition, parent: parentKeyOf(step, parent), stageKeys: ctx.stageKeys, checksums: [...inputs.checksums, ...ctx.stageChecksums] });
   const useCache = !ctx.noCache && !ctx.noCacheStages?.has(step.stage);
   if (useCache) {
     const record = await ctx.cache.get(key);

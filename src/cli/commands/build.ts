@@ -261,7 +261,9 @@ async function runPlan(args: ParsedArgs, io: CliIo): Promise<number> {
     io.out(`stage ${index}${stage.name ? ` (${stage.name})` : ""} FROM ${base}\n`);
     for (const step of (result.planned ?? []).filter((p) => p.id.startsWith(`s${index}.`))) {
       const deps = step.stageDeps.length ? ` <- stages ${step.stageDeps.join(",")}` : "";
-      io.out(`  ${step.cached ? "CACHED " : "       "} ${step.key.slice(0, 19)}  ${step.name}${deps}\n`);
+      // A key that depends on the files of a stage which must run first is known only then.
+      const key = step.key === null ? "pending".padEnd(19) : step.key.slice(0, 19);
+      io.out(`  ${step.cached ? "CACHED " : "       "} ${key}  ${step.name}${deps}\n`);
     }
   }
   return 0;

@@ -39,7 +39,7 @@ export async function runCopy(op: CopyOp, rootfs: string, ctx: OpContext): Promi
       signal: ctx.signal,
     });
   };
-  const layer = await plainFilesLayer(op, ctx);
+  const layer = op.source.kind === "context" ? undefined : await plainFilesLayer(op, ctx.chainOf(op.source), ctx.snapshotter, ctx.signal);
   if (layer !== undefined) return copyFrom(layer);
   await withSourceRoot(op.source, ctx, copyFrom);
 }
@@ -54,7 +54,9 @@ const PATTERN_CHARS = /[*?[\\]/;
  * ({@link Snapshotter.plainFileLayer}); the copy then reads from it as its
  * root. Undefined whenever anything is less simple (ADD, patterns,
  * directories, symlinks, `--exclude`, `--parents`, heredocs, sources in
- * different layers): those copy from a mounted read-only view.
+ * different layers): those copy from a mounted read-only view. `chain` is
+ * the source's layers; the same answer serves the step's content checksum
+ * (`../stage-checksum.ts`).
  *
  * Why it is the same copy: each source resolves, in that layer, to the
  * very file the mounted view would show (same inode, so same content, mode,
@@ -62,14 +64,14 @@ const PATTERN_CHARS = /[*?[\\]/;
  * read, never their parent directories' metadata. Saves an overlay mount
  * and unmount (two processes) per step.
  */
-async function plainFilesLayer(op: CopyOp, ctx: OpContext): Promise<string | undefined> {
+export async function plainFilesLayer(op: CopyOp, chain: readonly LayerRef[], snapshotter: Snapshotter, signal?: AbortSignal): Promise<string | undefined> {
   const c = op.copy;
   if (op.source.kind === "context" || c.kind !== "copy" || c.parents || c.excludes.length > 0 || c.inline.length > 0 || c.sources.length === 0) return undefined;
   let layer: string | undefined;
   for (const source of c.sources) {
     // ".." is resolved after symlinks when mounted: not the lexical join below.
     if (PATTERN_CHARS.test(source) || source.endsWith("/") || source.split("/").includes("..")) return undefined;
-    const found = await ctx.snapshotter.plainFileLayer(ctx.chainOf(op.source), posix.join("/", source), ctx.signal);
+    const found = await snapshotter.plainFileLayer(chain, posix.join("/", source), signal);
     if (found === undefined || (layer !== undefined && found !== layer)) return undefined;
     layer = found;
   }

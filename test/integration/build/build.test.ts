@@ -159,6 +159,64 @@ describe("tsbuild build", () => {
     expect(stepsBy(again.events).ran).toEqual([]);
   });
 
+  test("COPY --from=stage is keyed by the files it selects: a stage that reruns with the same output leaves it cached (BuildKit's content checksum)", async () => {
+    // BuildKit keys a copy from another state by the checksum of the selected paths (FileOp ComputeDigestFunc):
+    // the build stage below reruns on every edit of src.txt, but only the first three characters reach its output.
+    const dockerfile = [
+      `FROM ${fixture.base} AS build`,
+      "COPY src.txt /src.txt",
+      "RUN mkdir -p /dir/sub && cut -c1-3 /src.txt > /out.txt && cp /out.txt /dir/sub/copy.txt",
+      `FROM ${fixture.base}`,
+      "COPY --from=build /out.txt /app/out.txt",
+      "COPY --from=build /dir/ /app/dir/",
+      "RUN cat /app/out.txt /app/dir/sub/copy.txt > /app/both",
+      'CMD ["cat", "/app/both"]',
+      "",
+    ].join("\n");
+    const ctx = makeContext({ Dockerfile: dockerfile, "src.txt": "abc-1\n" });
+    const root = freshRoot();
+    const strip = (names: string[]): string[] => names.map((n) => n.replace(/^\[[^\]]+\] /, ""));
+    expect((await build(ctx, root)).code).toBe(0);
+
+    // Same selected bytes (the file, and the directory read through an overlay): the copies and the RUN after them stay cached.
+    writeContext(ctx, { "src.txt": "abc-2\n" });
+    const same = await build(ctx, root, ["-t", "cf:same", "-o", "type=oci,dest=same.tar"]);
+    expect(same.code, same.stderr).toBe(0);
+    expect(strip(stepsBy(same.events).ran)).toEqual(["COPY src.txt /src.txt", expect.stringMatching(/^RUN mkdir/)]);
+    expect(strip(stepsBy(same.events).cached)).toEqual(expect.arrayContaining(["COPY --from=build /out.txt /app/out.txt", "COPY --from=build /dir/ /app/dir/", expect.stringMatching(/^RUN cat/)]));
+    expect(runImage(join(ctx, "same.tar"), "same")).toBe("abc\nabc\n");
+
+    // The plan agrees: with everything cached, every key is known and cached.
+    const plan = await runTsbuild(["plan", "."], { cwd: ctx, env: { TSBUILD_ROOT: root } });
+    expect(plan.stdout).toMatch(/^ {2}CACHED {2}sha256:[0-9a-f]{12} {2}\[stage-1 2\/4\] COPY --from=build \/out.txt/m);
+
+    // Different selected bytes: both copies and what follows rerun, and the image has the new content.
+    writeContext(ctx, { "src.txt": "xyz-2\n" });
+    // Before it runs, the copies' keys cannot be known: the plan says so instead of guessing.
+    const pending = await runTsbuild(["plan", "."], { cwd: ctx, env: { TSBUILD_ROOT: root } });
+    expect(pending.stdout).toMatch(/^ {10}pending {14}\[stage-1 2\/4\] COPY --from=build \/out.txt/m);
+    expect(pending.stdout).toMatch(/^ {10}pending {14}\[stage-1 4\/4\] RUN cat/m);
+    const changed = await build(ctx, root, ["-t", "cf:changed", "-o", "type=oci,dest=changed.tar"]);
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(strip(stepsBy(changed.events).ran)).toEqual(expect.arrayContaining(["COPY --from=build /out.txt /app/out.txt", "COPY --from=build /dir/ /app/dir/", expect.stringMatching(/^RUN cat/)]));
+    expect(runImage(join(ctx, "changed.tar"), "changed")).toBe("xyz\nxyz\n");
+
+    // A mode change in the stage's output is a change too (owners and modes are in the checksum).
+    writeContext(ctx, { Dockerfile: dockerfile.replace("cp /out.txt /dir/sub/copy.txt", "cp /out.txt /dir/sub/copy.txt && chmod 600 /dir/sub/copy.txt") });
+    const mode = await build(ctx, root);
+    expect(mode.code, mode.stderr).toBe(0);
+    expect(strip(stepsBy(mode.events).ran)).toEqual([expect.stringMatching(/^RUN mkdir/), "COPY --from=build /dir/ /app/dir/", expect.stringMatching(/^RUN cat/)]);
+  });
+
+  test("a COPY --from source missing from the stage fails at the COPY's line, saying where it was looked for", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base} AS build\nRUN echo x > /made\nFROM ${fixture.base}\nCOPY --from=build /not-made /x\n` });
+    const r = await runTsbuild(["build", "--progress=plain", "."], { cwd: ctx, env: { TSBUILD_ROOT: freshRoot() } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('"/not-made": not found');
+    expect(r.stderr).toMatch(/Dockerfile:4/);
+    expect(r.stderr).toContain("check that the path exists in the source stage or image");
+  });
+
   test("a failing RUN reports its exit code, the Dockerfile location and its last output lines", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nRUN echo fine\nRUN echo about to fail && \\\n  exit 3\n` });
     const r = await build(ctx, freshRoot());
