@@ -160,7 +160,7 @@ export async function build(options: BuildOptions, reporter: BuildReporter = sil
 
   const cache = options.noCache && options.dryRun ? new MemoryCacheIndex() : await FsCacheIndex.open(store.root);
   const snapshotter = new Snapshotter(store.root, store.content);
-  const stateDir = join(store.root, "sandbox");
+  const stateDir = store.layout.sandboxDir;
   const runtime = options.runtime ?? "runc";
   if (!options.dryRun) {
     // A tsbuild killed with -9 leaves its runc containers behind: remove those of dead owners.
@@ -171,7 +171,7 @@ export async function build(options: BuildOptions, reporter: BuildReporter = sil
     }
     await snapshotter.cleanupStale();
   }
-  const hashCache = await FileHashCache.open(join(store.root, "cache", "context-hashes", `${hashName(options.contextDir)}.json`));
+  const hashCache = await FileHashCache.open(join(store.layout.contextHashesDir, `${hashName(options.contextDir)}.json`));
   const noCacheStages = new Set(
     (options.noCacheFilter ?? []).map((name) => {
       const s = checked.resolved.stages.find((st) => st.name === name.toLowerCase() || String(st.index) === name);

@@ -2,6 +2,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Descriptor } from "../oci/types.js";
 import { writeFileAtomic } from "../store/atomic-write.js";
+import { storeLayout } from "../store/layout.js";
 
 /** What a finished step left: the layer it made (if any) and when. */
 export interface CacheRecord {
@@ -35,8 +36,7 @@ export class FsCacheIndex implements CacheIndex {
 
   /** Opens (and creates) the index under a store root; temporary files go to `<root>/tmp` (same filesystem, so rename is atomic). */
   static async open(root: string): Promise<FsCacheIndex> {
-    const dir = join(root, "cache", "keys");
-    const tmpDir = join(root, "tmp");
+    const { cacheKeysDir: dir, tmpDir } = storeLayout(root);
     await mkdir(dir, { recursive: true });
     await mkdir(tmpDir, { recursive: true });
     return new FsCacheIndex(dir, tmpDir);

@@ -1,6 +1,7 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../store/atomic-write.js";
+import { storeLayout } from "../store/layout.js";
 
 /**
  * Remembers content checksums of `COPY --from=<stage>` selections, so that
@@ -23,7 +24,8 @@ export class SelectionMemo {
 
   /** The memo of the store at `root` (its directory is made on the first {@link put}). */
   static at(root: string): SelectionMemo {
-    return new SelectionMemo(join(root, "cache", "selections"), join(root, "tmp"));
+    const layout = storeLayout(root);
+    return new SelectionMemo(layout.selectionsDir, layout.tmpDir);
   }
 
   /** The checksum recorded for `memoKey` (`sha256:<hex>`), or undefined. */

@@ -29,6 +29,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "inspect", load: async () => (await import("./commands/inspect.js")).inspectCommand },
   { name: "save", load: async () => (await import("./commands/save.js")).saveCommand },
   { name: "load", load: async () => (await import("./commands/load.js")).loadCommand },
+  { name: "prune", load: async () => (await import("./commands/prune.js")).pruneCommand },
 ];
 
 /** Looks a subcommand up by name. */

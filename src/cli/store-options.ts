@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { BuildError } from "../diagnostics/build-error.js";
-import { openStore, type LocalStore } from "../store/store.js";
+import { openStore, type LocalStore, type OpenStoreOptions } from "../store/store.js";
 import type { CliIo, CommandOptions, ParsedArgs } from "./command.js";
 
 /** The options every store command accepts; spread into a command's `options`. */
@@ -23,11 +23,11 @@ export const STORE_OPTIONS_HELP: Readonly<Record<keyof typeof STORE_OPTIONS, str
  * Opens the store `--root` (or `TSBUILD_ROOT`, or the XDG default) names.
  * Relative paths are resolved against the command's working directory.
  */
-export function openCliStore(args: ParsedArgs, io: CliIo): Promise<LocalStore> {
+export function openCliStore(args: ParsedArgs, io: CliIo, options: Pick<OpenStoreOptions, "lease"> = {}): Promise<LocalStore> {
   const flag = stringOption(args, "root");
   const fromEnv = io.env["TSBUILD_ROOT"];
   const root = flag !== undefined && flag !== "" ? resolve(io.cwd, flag) : fromEnv !== undefined && fromEnv !== "" ? resolve(io.cwd, fromEnv) : undefined;
-  return openStore({ root, env: io.env, signal: io.signal });
+  return openStore({ root, env: io.env, signal: io.signal, ...options });
 }
 
 /** A string option's value (the last one when repeated). */

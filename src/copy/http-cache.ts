@@ -24,6 +24,7 @@ import { lstat, mkdir, readFile, readdir, rename, rm, utimes } from "node:fs/pro
 import { join } from "node:path";
 import { writeFileAtomic } from "../store/atomic-write.js";
 import { errnoCode } from "../store/temp-files.js";
+import { storeLayout } from "../store/layout.js";
 
 /** A URL's cached body as the record describes it. */
 export interface CachedBody {
@@ -54,8 +55,8 @@ export class HttpCache {
    * @param options.oldBodyGraceMs how long a replaced body is kept (default {@link OLD_BODY_GRACE_MS}).
    */
   constructor(storeRoot: string, options: { readonly oldBodyGraceMs?: number } = {}) {
-    this.dir = join(storeRoot, "http-cache");
-    this.tmpDir = join(storeRoot, "tmp");
+    this.dir = storeLayout(storeRoot).httpCacheDir;
+    this.tmpDir = storeLayout(storeRoot).tmpDir;
     this.graceMs = options.oldBodyGraceMs ?? OLD_BODY_GRACE_MS;
   }
 

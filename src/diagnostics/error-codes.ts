@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   DIGEST_MISMATCH: { exit: 1, summary: "content does not match its digest" },
   /** The local store is damaged or was written by an incompatible version. */
   STORE_CORRUPT: { exit: 1, summary: "local store is damaged" },
+  /** Another process uses the local store in a way that excludes this command (`prune` while a build runs). */
+  STORE_BUSY: { exit: 1, summary: "local store is in use" },
   /** A registry refused credentials (401/403 after authenticating). */
   REGISTRY_AUTH: { exit: 1, summary: "registry authentication failed" },
   /** A registry answered with an error status (with its own error code and message). */

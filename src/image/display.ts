@@ -25,15 +25,19 @@ export function formatGoG(x: number, precision: number): string {
   return trim(x.toFixed(Math.max(0, precision - 1 - exponent)));
 }
 
-/** A byte count as Docker shows it: 3 significant digits, powers of 1000 (`4.26MB`, `850kB`, `12B`). */
-export function humanSize(bytes: number): string {
+/**
+ * A byte count as Docker shows it: powers of 1000 and `precision`
+ * significant digits (`4.26MB`, `850kB`, `12B`): 3 as `docker images`
+ * shows sizes, 4 as go-units' `HumanSize` (`docker builder prune`'s total).
+ */
+export function humanSize(bytes: number, precision = 3): string {
   let size = bytes;
   let unit = 0;
   while (size >= 1000 && unit < DECIMAL_UNITS.length - 1) {
     size /= 1000;
     unit++;
   }
-  return `${formatGoG(size, 3)}${DECIMAL_UNITS[unit]}`;
+  return `${formatGoG(size, precision)}${DECIMAL_UNITS[unit]}`;
 }
 
 /** A duration in milliseconds as Docker words it (`Less than a second`, `About an hour`, `3 days`). */

@@ -9,7 +9,8 @@
  *   are all in one repository with at most one tag; otherwise only with
  *   `force` (else: "image is referenced in multiple repositories").
  *
- * Blobs are kept: nothing is deleted from the content store.
+ * Blobs are kept: nothing is deleted from the content store (`tsbuild
+ * prune` later removes the blobs no name uses).
  */
 import { BuildError, isBuildError } from "../diagnostics/build-error.js";
 import { parseReference, withDefaultTag, type ImageReference } from "../registry/reference.js";

@@ -11,6 +11,7 @@ import { isLayerXattr } from "../oci/layer/entry.js";
 import { readXattrsSync } from "../oci/layer/walk.js";
 import { xattr } from "../oci/xattr-binding.js";
 import { processAlive } from "../util/process-alive.js";
+import { storeLayout } from "../store/layout.js";
 
 // Extraction, overlay mounts, diffs and the layer writer load on first use:
 // a build whose steps are all cached needs none of them.
@@ -71,8 +72,8 @@ export class Snapshotter {
     root: string,
     private readonly content: FsContentStore,
   ) {
-    this.snapshots = join(root, "snapshots");
-    this.tmp = join(root, "tmp");
+    this.snapshots = storeLayout(root).snapshotsDir;
+    this.tmp = storeLayout(root).tmpDir;
   }
 
   /** The directory of an extracted layer (whether or not it exists yet). */
@@ -285,7 +286,7 @@ export class Snapshotter {
     }
     await Promise.all(
       names.map(async (name) => {
-        const m = /^(?:extract|step|view|exec)-(\d+)-[0-9a-f]+$/.exec(name);
+        const m = /^(?:extract|step|view|exec|prune)-(\d+)-[0-9a-f]+$/.exec(name);
         if (!m || processAlive(Number(m[1]))) return;
         const dir = join(this.tmp, name);
         const { unmount } = await overlayModule();

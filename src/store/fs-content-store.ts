@@ -333,7 +333,8 @@ export class FsContentStore implements ContentStore {
   /**
    * See {@link ContentStore.deleteBlob}. Readers that already opened the
    * blob keep reading it (POSIX unlink semantics); image records that refer
-   * to it are not checked (no prune yet).
+   * to it are not checked: only `tsbuild prune` (`build/prune.ts`) deletes,
+   * after working out what the records use.
    */
   async deleteBlob(digest: Digest, options: StoreCallOptions = {}): Promise<boolean> {
     throwIfAborted(options.signal, `deleting blob ${digest}`);

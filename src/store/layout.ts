@@ -6,6 +6,17 @@
  *     <root>/tmp/                        temporary files; renamed into place when complete
  *     <root>/images/<key>.json           one image record per name (tag or digest reference)
  *     <root>/blob-sources/sha256/<hex>   registry repositories a blob was seen in
+ *     <root>/leases/                     one file per process using the store (see lease.ts)
+ *
+ * and the build cache, which `tsbuild prune` removes:
+ *
+ *     <root>/cache/keys/<hex>.json        one record per finished step, by cache key
+ *     <root>/cache/selections/<hex>.json  checksums of COPY --from selections
+ *     <root>/cache/context-hashes/        stat cache of context file hashes, per context
+ *     <root>/snapshots/<hex>/             extracted layers, by diffID
+ *     <root>/cache-mounts/<hex>/          RUN --mount=type=cache directories, by id
+ *     <root>/http-cache/                  ADD <URL> bodies with their validators
+ *     <root>/sandbox/                     runc state and bundles of running steps
  *
  * Everything but `tmp/` is only ever created by an atomic `rename` from
  * `tmp/` (blobs, records) or by single small `O_APPEND` writes (blob
@@ -34,6 +45,22 @@ export interface StoreLayout {
   readonly imagesDir: string;
   /** `<root>/blob-sources/sha256`: per-blob lists of source repositories. */
   readonly blobSourcesDir: string;
+  /** `<root>/leases`: which processes use the store (`tsbuild prune` waits for none). */
+  readonly leasesDir: string;
+  /** `<root>/cache/keys`: the cache index's records. */
+  readonly cacheKeysDir: string;
+  /** `<root>/cache/selections`: memoised checksums of COPY --from selections. */
+  readonly selectionsDir: string;
+  /** `<root>/cache/context-hashes`: stat caches of context file hashes. */
+  readonly contextHashesDir: string;
+  /** `<root>/snapshots`: extracted layers by diffID hex. */
+  readonly snapshotsDir: string;
+  /** `<root>/cache-mounts`: persistent `RUN --mount=type=cache` directories. */
+  readonly cacheMountsDir: string;
+  /** `<root>/http-cache`: `ADD <URL>` bodies. */
+  readonly httpCacheDir: string;
+  /** `<root>/sandbox`: the OCI runtime's state and bundles. */
+  readonly sandboxDir: string;
 }
 
 /** The layout of the store at `root` (an absolute path). */
@@ -47,6 +74,14 @@ export function storeLayout(root: string): StoreLayout {
     tmpDir: join(root, "tmp"),
     imagesDir: join(root, "images"),
     blobSourcesDir: join(root, "blob-sources", "sha256"),
+    leasesDir: join(root, "leases"),
+    cacheKeysDir: join(root, "cache", "keys"),
+    selectionsDir: join(root, "cache", "selections"),
+    contextHashesDir: join(root, "cache", "context-hashes"),
+    snapshotsDir: join(root, "snapshots"),
+    cacheMountsDir: join(root, "cache-mounts"),
+    httpCacheDir: join(root, "http-cache"),
+    sandboxDir: join(root, "sandbox"),
   };
 }
 

@@ -6,6 +6,7 @@ import { BuildError } from "../diagnostics/build-error.js";
 import { throwIfAborted } from "./abort.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { FsContentStore } from "./fs-content-store.js";
+import { holdSharedLease } from "./lease.js";
 import { ImageStore } from "./image-store.js";
 import { STORE_LAYOUT_VERSION, storeLayout, type StoreLayout } from "./layout.js";
 import { resolveStoreRoot, type StoreEnv } from "./root.js";
@@ -20,8 +21,15 @@ export interface OpenStoreOptions {
   readonly env?: StoreEnv | undefined;
   /** Temp files untouched for this long are removed while opening. Default 1 hour. */
   readonly staleTempAgeMs?: number | undefined;
-  /** Cancels opening (the temp cleanup scan). */
+  /** Cancels opening (the temp cleanup scan, or waiting for a prune). */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Hold a shared lease on the store for the rest of the process (see
+   * `lease.ts`): a prune then waits for this process, and opening waits
+   * while a prune runs. Default true; `prune` opens without one and takes
+   * the exclusive lease instead.
+   */
+  readonly lease?: boolean | undefined;
 }
 
 /** An open local store. */
@@ -54,6 +62,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<LocalSt
   // placement hint (markTopDirectory never rejects).
   if ((await mkdir(layout.tmpDir, { recursive: true })) !== undefined) void markTopDirectory(layout.tmpDir);
   await checkLayoutVersion(layout, options.signal);
+  if (options.lease !== false) await holdSharedLease(layout.leasesDir, options.signal);
   const content = await FsContentStore.open(root, { staleTempAgeMs: options.staleTempAgeMs, signal: options.signal });
   const images = await ImageStore.open(layout, content);
   return { root, layout, content, images };

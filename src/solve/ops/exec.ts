@@ -8,6 +8,7 @@ import { resolveUser } from "../../sandbox/user.js";
 import { mountOverlay, unmount } from "../../snapshot/overlay.js";
 import { withSourceRoot, type OpContext } from "./context.js";
 import { processAlive } from "../../util/process-alive.js";
+import { storeLayout } from "../../store/layout.js";
 
 type ExecOp = Extract<StepOp, { kind: "exec" }>;
 
@@ -85,7 +86,7 @@ async function withMounts(
       return next({ type: "tmpfs", destination: m.target, options: m.size ? [`size=${m.size}`] : [] });
     case "cache": {
       // Cache mounts persist across builds in the store; their content never enters a cache key.
-      const dir = join(ctx.storeRoot, "cache-mounts", createHash("sha256").update(m.id ?? m.target).digest("hex"));
+      const dir = join(storeLayout(ctx.storeRoot).cacheMountsDir, createHash("sha256").update(m.id ?? m.target).digest("hex"));
       await mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
       if (m.uid !== undefined || m.gid !== undefined) await chown(dir, m.uid ?? 0, m.gid ?? 0);
       return next({ type: "bind", source: dir, destination: m.target, readonly: m.readonly });
