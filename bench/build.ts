@@ -8,7 +8,7 @@
  *
  * Options: `-n RUNS` (default 3), `-w small,manyfiles,parallel,biglayer`,
  * `-m cold,noop,incr`, `-b tsbuild,buildah`, `--keep` (leave the temp dir),
- * `-v` (print every run).
+ * `-v` (print every run), `-h` (usage).
  *
  * Modes: `cold` empties the builder's store and cache first (so the base
  * image is pulled); `noop` rebuilds with nothing changed; `incr` rebuilds
@@ -174,21 +174,41 @@ async function measureExport(tmp: string, w: Workload, base: string, runs: numbe
   return { layerBytes: layers[layers.length - 1]!.size, stepSeconds: median(big), nullSeconds: median(none) };
 }
 
+const USAGE = `usage: node dist/bench/build.js [-n RUNS] [-w ${WORKLOAD_NAMES.join(",")}] [-m cold,noop,incr] [-b tsbuild,buildah] [--keep] [-v]`;
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      n: { type: "string", short: "n" },
-      w: { type: "string", short: "w" },
-      m: { type: "string", short: "m" },
-      b: { type: "string", short: "b" },
-      keep: { type: "boolean" },
-      v: { type: "boolean", short: "v" },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        n: { type: "string", short: "n" },
+        w: { type: "string", short: "w" },
+        m: { type: "string", short: "m" },
+        b: { type: "string", short: "b" },
+        keep: { type: "boolean" },
+        v: { type: "boolean", short: "v" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help === true) {
+    console.log(USAGE);
+    return 0;
+  }
   const runs = Number(values.n ?? "3");
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`-n ${values.n}: expected a positive integer`);
+  if (!Number.isInteger(runs) || runs < 1) {
+    console.error(`-n ${values.n}: expected a positive integer\n${USAGE}`);
+    return 2;
+  }
   const workloadNames = (values.w?.split(",") ?? [...WORKLOAD_NAMES]) as WorkloadName[];
-  for (const w of workloadNames) if (!(WORKLOAD_NAMES as readonly string[]).includes(w)) throw new Error(`-w: unknown workload ${w}`);
+  const unknown = workloadNames.find((w) => !(WORKLOAD_NAMES as readonly string[]).includes(w));
+  if (unknown !== undefined) {
+    console.error(`-w: unknown workload ${unknown}\n${USAGE}`);
+    return 2;
+  }
   const modes = (values.m?.split(",") ?? ["cold", "noop", "incr"]) as Mode[];
   let builderNames = values.b?.split(",") ?? ["tsbuild", "buildah"];
   const verbose = values.v === true;
