@@ -34,6 +34,13 @@ export interface BuildOptions {
   readonly dockerfilePath: string;
   /** `-t` names. */
   readonly tags?: readonly string[];
+  /**
+   * Record the image in the local store under every `-t` name (the
+   * `type=image` output). Default true; false when the only outputs are
+   * files or directories, which buildx writes without storing the image
+   * (the names then only label the outputs).
+   */
+  readonly storeImage?: boolean;
   /** `--build-arg` values. */
   readonly buildArgs?: Readonly<Record<string, string>>;
   /** `--target`. */
@@ -211,7 +218,7 @@ export async function build(options: BuildOptions, reporter: BuildReporter = sil
     content: store.content,
     ...(signal ? { signal } : {}),
   });
-  for (const name of names) {
+  for (const name of options.storeImage === false ? [] : names) {
     await store.images.putImage({
       name,
       manifestDigest: image.manifest.digest as never,

@@ -173,7 +173,9 @@ async function runBuild(args: ParsedArgs, io: CliIo): Promise<number> {
   const secrets = secretFlags.length ? await loadSecretFlags(secretFlags, io) : undefined;
   const sshFlags = stringList(args.values["ssh"]);
   const sshAgents = sshFlags.length ? await (await import("../../build/ssh.js")).loadSshAgents(sshFlags, io.env, io.cwd) : undefined;
-  const options = { ...commonOptions(args, io, location), ...(secrets ? { secrets } : {}), ...(sshAgents ? { sshAgents } : {}) };
+  // buildx stores the image only for the image output (the default) and for a push; `-o type=oci|docker|tar|local` alone writes just the file.
+  const storeImage = push || outputs.length === 0 || outputs.some((o) => o.type === "image");
+  const options = { ...commonOptions(args, io, location), storeImage, ...(secrets ? { secrets } : {}), ...(sshAgents ? { sshAgents } : {}) };
   if (push && options.tags.length === 0) throw new BuildError("CLI_USAGE", "--push needs at least one -t name to push to");
   const { reporter, finish } = await makeReporter(args, io);
   let result: BuildResult;
@@ -229,7 +231,7 @@ async function runBuild(args: ParsedArgs, io: CliIo): Promise<number> {
   if (args.values["quiet"]) io.out(`${id}\n`);
   else {
     io.err(`writing image ${id}\n`);
-    for (const n of result.names) io.err(`naming to ${n.toString()}\n`);
+    if (storeImage) for (const n of result.names) io.err(`naming to ${n.toString()}\n`);
   }
   return 0;
 }

@@ -54,7 +54,7 @@ describe("base images", () => {
     const parent = makeContext({ Dockerfile: `FROM ${fixture.base}\nONBUILD COPY marker.txt /from-child-context\nONBUILD RUN echo trigger ran > /trigger\n` });
     expect((await runTsbuild(["build", "-t", "parent:1", "."], { cwd: parent, env })).code).toBe(0);
     const child = makeContext({ Dockerfile: "FROM parent:1\nRUN cat /trigger /from-child-context > /both\n", "marker.txt": "child context\n" });
-    const r = await runTsbuild(["build", "--progress=rawjson", "-t", "child:1", "-o", "type=local,dest=out", "."], { cwd: child, env });
+    const r = await runTsbuild(["build", "--progress=rawjson", "-t", "child:1", "-o", "type=image", "-o", "type=local,dest=out", "."], { cwd: child, env });
     expect(r.stderr).not.toContain("ERROR");
     expect(r.code).toBe(0);
     expect(stepsBy(r.events).ran).toHaveLength(3);
@@ -79,7 +79,7 @@ describe("base images", () => {
     const ctx = makeContext({
       Dockerfile: `FROM ${fixture.base} AS parent\nONBUILD RUN echo trigger ran > /trigger\nRUN test ! -e /trigger\nFROM parent\nRUN cat /trigger > /seen\n`,
     });
-    const r = await runTsbuild(["build", "--progress=rawjson", "-t", "stagechild:1", "-o", "type=local,dest=out", "."], { cwd: ctx, env });
+    const r = await runTsbuild(["build", "--progress=rawjson", "-t", "stagechild:1", "-o", "type=image", "-o", "type=local,dest=out", "."], { cwd: ctx, env });
     expect(r.code, r.stderr).toBe(0);
     expect(stepsBy(r.events).ran).toEqual([expect.stringContaining("test ! -e /trigger"), expect.stringContaining("echo trigger ran"), expect.stringContaining("cat /trigger")]);
     const { readFileSync } = await import("node:fs");

@@ -38,7 +38,7 @@ describe("tsbuild build", () => {
       "hello.txt": "the context\n",
     });
     const root = freshRoot();
-    const r = await build(ctx, root, ["-t", "app:1", "-o", "type=oci,dest=img.tar", "--iidfile", "iid", "--metadata-file", "meta.json"]);
+    const r = await build(ctx, root, ["-t", "app:1", "-o", "type=image", "-o", "type=oci,dest=img.tar", "--iidfile", "iid", "--metadata-file", "meta.json"]);
     expect(r.stderr).toContain("naming to docker.io/library/app:1");
     expect(r.code).toBe(0);
     const meta = JSON.parse(readFileSync(join(ctx, "meta.json"), "utf8"));
@@ -75,7 +75,7 @@ describe("tsbuild build", () => {
   test("WORKDIR makes a layer only when it creates the directory", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nWORKDIR /bin\nWORKDIR /made/here\nWORKDIR /made\nRUN pwd > /pwd\nCMD ["cat", "/pwd"]\n` });
     const root = freshRoot();
-    const r = await build(ctx, root, ["-t", "workdir:1", "-o", "type=oci,dest=img.tar"]);
+    const r = await build(ctx, root, ["-t", "workdir:1", "-o", "type=image", "-o", "type=oci,dest=img.tar"]);
     expect(r.code, r.stderr).toBe(0);
     expect(stepsBy(r.events).ran).toHaveLength(4);
     const inspect = await runTsbuild(["inspect", "workdir:1"], { cwd: ctx, env: { TSBUILD_ROOT: root } });

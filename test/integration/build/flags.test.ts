@@ -48,7 +48,7 @@ describe("build flags", () => {
       ].join("\n"),
     });
     const root = freshRoot();
-    const r = await build(ctx, root, ["-t", "labels:1", "--label", "a=from-cli", "--label", "c=3", "-o", "type=local,dest=out"]);
+    const r = await build(ctx, root, ["-t", "labels:1", "--label", "a=from-cli", "--label", "c=3", "-o", "type=image", "-o", "type=local,dest=out"]);
     expect(r.code).toBe(0);
     const cfg = (await inspect(ctx, root, "labels:1")).config.config;
     expect(cfg["Labels"]).toEqual({ a: "from-cli", b: "kept", c: "3" });
@@ -142,10 +142,18 @@ describe("build flags", () => {
     expect((await listing("mounted")).map((l) => l.replace(/ \S+ \S+ (opt\/deep\/dir\/new.txt)$/, " $1"))).toEqual(unmounted.map((l) => l.replace(/ \S+ \S+ (opt\/deep\/dir\/new.txt)$/, " $1")));
   });
 
-  test("--output type=docker (read by skopeo) and type=tar (the filesystem)", async () => {
+  test("--output type=docker (read by skopeo) and type=tar (the filesystem); file outputs alone store no image, as buildx", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nRUN echo out > /made-here\n` });
-    const r = await build(ctx, freshRoot(), ["-t", "outs:1", "-o", "type=docker,dest=d.tar", "-o", "type=tar,dest=fs.tar"]);
+    const root = freshRoot();
+    const r = await build(ctx, root, ["-t", "outs:1", "-o", "type=docker,dest=d.tar", "-o", "type=tar,dest=fs.tar"]);
     expect(r.code).toBe(0);
+    // -t only names what the files hold: without type=image (or --push) nothing is stored under it.
+    expect(r.stderr).not.toContain("naming to");
+    const images = await runTsbuild(["images", "-q", "outs"], { cwd: ctx, env: { TSBUILD_ROOT: root } });
+    expect(images.code).toBe(0);
+    expect(images.stdout).toBe("");
+    const archiveManifest = JSON.parse(execFileSync("tar", ["-xOf", join(ctx, "d.tar"), "manifest.json"], { encoding: "utf8" }));
+    expect(archiveManifest[0].RepoTags).toEqual(["outs:1"]);
     const inspected = JSON.parse(execFileSync("skopeo", ["inspect", `docker-archive:${join(ctx, "d.tar")}`], { encoding: "utf8" }));
     expect(inspected.Layers).toHaveLength(2);
     const listing = execFileSync("tar", ["-tf", join(ctx, "fs.tar")], { encoding: "utf8" }).split("\n");
