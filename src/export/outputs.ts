@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { BuildError } from "../diagnostics/build-error.js";
 import type { Digest } from "../oci/digest.js";
 import { writeLayer } from "../oci/layer/writer.js";
-import type { ImageReference } from "../registry/reference.js";
+import { parseReference, type ImageReference } from "../registry/reference.js";
 import type { LayerInfo } from "../solve/solver.js";
 import type { Snapshotter } from "../snapshot/snapshotter.js";
 import type { LocalStore } from "../store/store.js";
@@ -87,11 +87,10 @@ export async function writeFileOutput(spec: Extract<OutputSpec, { dest: string }
       return;
     case "oci":
     case "docker": {
-      if (ctx.names.length === 0) {
-        throw new BuildError("CLI_USAGE", `--output type=${spec.type} needs at least one -t name for the image in the archive`);
-      }
+      // Without -t the archive holds the image unnamed (no ref.name annotation, no RepoTags), as BuildKit's exporters write it;
+      // the record's name is then only a label for error messages.
       const content = await readImageManifest(ctx.store.content, {
-        name: ctx.names[0]!,
+        name: ctx.names[0] ?? parseReference(`tsbuild/unnamed@${ctx.image.manifest.digest}`),
         manifestDigest: ctx.image.manifest.digest as Digest,
         mediaType: ctx.image.manifest.mediaType,
         size: ctx.image.manifest.size,

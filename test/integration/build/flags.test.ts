@@ -161,6 +161,20 @@ describe("build flags", () => {
     expect(listing).toContain("bin/busybox");
   });
 
+  test("-o type=oci|docker without -t writes the image unnamed, as BuildKit's exporters do", async () => {
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nRUN echo unnamed > /made\n` });
+    const r = await build(ctx, freshRoot(), ["-o", "type=oci,dest=o.tar", "-o", "type=docker,dest=d.tar"]);
+    expect(r.code, r.stderr).toBe(0);
+    const index = JSON.parse(execFileSync("tar", ["-xOf", join(ctx, "o.tar"), "index.json"], { encoding: "utf8" }));
+    expect(index.manifests).toHaveLength(1);
+    expect(index.manifests[0].annotations).toBeUndefined();
+    expect(JSON.parse(execFileSync("tar", ["-xOf", join(ctx, "d.tar"), "manifest.json"], { encoding: "utf8" }))[0].RepoTags ?? []).toEqual([]);
+    // Both are whole images a real client reads: two layers each.
+    for (const ref of [`oci-archive:${join(ctx, "o.tar")}`, `docker-archive:${join(ctx, "d.tar")}`]) {
+      expect(JSON.parse(execFileSync("skopeo", ["inspect", ref], { encoding: "utf8" })).Layers).toHaveLength(2);
+    }
+  });
+
   test("a COPY source that does not exist is an error naming the path and the line", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nCOPY missing.txt /x\n`, "present.txt": "" });
     const r = await build(ctx, freshRoot());
