@@ -12,7 +12,7 @@ import type { CommittedLayer, LayerRef, Snapshotter } from "../snapshot/snapshot
 import type { FsContentStore } from "../store/fs-content-store.js";
 import type { OpContext } from "./ops/context.js";
 import { runTasks, type Task } from "./scheduler.js";
-import { contentKeyedStage } from "./content-keyed.js";
+import { contentKeyedReads, stagesReadByKey, type StageRead } from "./content-keyed.js";
 import { stepInputs, type StepInputs } from "./step-inputs.js";
 
 /** A layer of a result: its descriptor and uncompressed digest. */
@@ -84,7 +84,7 @@ export interface PlannedStep {
   /**
    * Cache key; null when it cannot be known without running the build: it
    * depends on the content of a stage that is not cached (a
-   * `COPY --from=<stage>`, see {@link contentKeyedStage}), or follows such a step.
+   * `COPY --from=<stage>`, see {@link contentKeyedReads}), or follows such a step.
    */
   readonly key: string | null;
   /** True when the cache has its result. */
@@ -102,7 +102,7 @@ interface NodeState {
    * step up to here is not cached (its layer is known only once it runs).
    */
   readonly chainUnknown?: boolean;
-  /** Dry runs only: `key` is not known, because it depends on the content of a stage that is not cached ({@link contentKeyedStage}). */
+  /** Dry runs only: `key` is not known, because it depends on the content of a stage that is not cached ({@link contentKeyedReads}). */
   readonly keyUnknown?: boolean;
 }
 
@@ -155,12 +155,13 @@ export async function solve(options: SolveOptions): Promise<SolveResult> {
         after: [parentId, ...step.stageDeps.map(lastNode)],
         run: async () => {
           const parent = states.get(parentId)!;
-          const byContent = contentKeyedStage(step);
-          const stageKeys = step.stageDeps.filter((d) => d !== byContent).map((d) => states.get(lastNode(d))!.key);
-          const source = byContent === undefined ? undefined : states.get(lastNode(byContent))!;
+          const reads = contentKeyedReads(step);
+          const stageKeys = stagesReadByKey(step).map((d) => states.get(lastNode(d))!.key);
+          const sources = reads.map((r) => states.get(lastNode(r.stage))!);
           if (options.dryRun) {
             // A key depends on definitions, parent keys and checksums of what the step reads: all known before anything runs, except the content of a stage that would run first.
-            const unknown = parent.keyUnknown === true || step.stageDeps.some((d) => states.get(lastNode(d))!.keyUnknown === true) || (source !== undefined && (source.chainUnknown === true || source.keyUnknown === true));
+            const unknown =
+              parent.keyUnknown === true || step.stageDeps.some((d) => states.get(lastNode(d))!.keyUnknown === true) || sources.some((s) => s.chainUnknown === true || s.keyUnknown === true);
             if (unknown) {
               planned.push({ id: step.id, name: step.name, key: null, cached: false, stageDeps: step.stageDeps });
               states.set(step.id, { key: "", chain: parent.chain, created: parent.created, chainUnknown: true, keyUnknown: true });
@@ -168,7 +169,7 @@ export async function solve(options: SolveOptions): Promise<SolveResult> {
             }
             const inputs = await stepInputs(step, { ...options, signal });
             await inputs.dispose();
-            const stageSums = source === undefined ? [] : [await stageChecksum(step, source, options, signal)];
+            const stageSums = await stageChecksums(step, reads, sources, options, signal);
             const key = stepKey({ definition: step.definition, parent: parentKeyOf(step, parent), stageKeys, checksums: [...inputs.checksums, ...stageSums] });
             const record = await options.cache.get(key);
             planned.push({ id: step.id, name: step.name, key, cached: record !== undefined, stageDeps: step.stageDeps });
@@ -176,12 +177,12 @@ export async function solve(options: SolveOptions): Promise<SolveResult> {
             states.set(step.id, { key: stateKey(step, parent, key), chain, created: parent.created, ...(record === undefined || parent.chainUnknown ? { chainUnknown: true } : {}) });
             return;
           }
-          const stageChecksums = source === undefined ? [] : [await stageChecksum(step, source, options, signal)];
+          const stageSums = await stageChecksums(step, reads, sources, options, signal);
           const state = await runStep(step, parent, {
             ...options,
             signal,
             stageKeys,
-            stageChecksums,
+            stageChecksums: stageSums,
             chainOf,
             now,
           });
@@ -230,18 +231,21 @@ function baseState(stage: PlannedStage, states: Map<string, NodeState>, lastNode
 }
 
 /**
- * The content checksum a `COPY --from=<stage>` is keyed by
- * ({@link contentKeyedStage}), from the source stage's layers; errors
- * (a source missing from the stage) carry the instruction's location.
+ * The content checksums a step's reads of other stages are keyed by
+ * ({@link contentKeyedReads}), in order, from each source stage's layers;
+ * errors (a source missing from the stage) carry the instruction's location.
  */
-async function stageChecksum(step: StepNode, source: NodeState, options: SolveOptions, signal: AbortSignal): Promise<string> {
-  if (step.op.kind !== "copy") throw new BuildError("INTERNAL", `${step.name} is not a copy`);
+async function stageChecksums(step: StepNode, reads: readonly StageRead[], sources: readonly NodeState[], options: SolveOptions, signal: AbortSignal): Promise<string[]> {
+  if (reads.length === 0) return [];
   const [{ stageSelectionChecksum }, { SelectionMemo }] = await Promise.all([import("./stage-checksum.js"), import("../cache/selection-memo.js")]);
+  const ctx = { snapshotter: options.snapshotter, memo: SelectionMemo.at(options.storeRoot), signal };
+  const sums: string[] = [];
   try {
-    return await stageSelectionChecksum(step.op, source.chain.map(toRef), { snapshotter: options.snapshotter, memo: SelectionMemo.at(options.storeRoot), signal });
+    for (const [i, read] of reads.entries()) sums.push(await stageSelectionChecksum(read, step.op, sources[i]!.chain.map(toRef), ctx));
   } catch (err) {
     throw withLocation(err, step.range);
   }
+  return sums;
 }
 
 interface StepContext extends SolveOptions {
