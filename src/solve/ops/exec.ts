@@ -9,6 +9,7 @@ import { mountOverlay, unmount } from "../../snapshot/overlay.js";
 import { withSourceRoot, type OpContext } from "./context.js";
 import { processAlive } from "../../util/process-alive.js";
 import { storeLayout } from "../../store/layout.js";
+import { resolveInRoot } from "../../sandbox/root-path.js";
 
 type ExecOp = Extract<StepOp, { kind: "exec" }>;
 
@@ -94,8 +95,9 @@ async function withMounts(
     case "bind": {
       const source = m.sourceRef ?? { kind: "context" as const };
       return withSourceRoot(source, ctx, async (root) => {
-        const inside = posix.normalize(`/${m.source ?? ""}`);
-        const host = join(root, inside);
+        // Resolved inside the source's root, symlinks included: mount(2) follows symlinks on the host, so a
+        // source that is (or passes through) a symlink to /etc must not bind the host's /etc into the sandbox.
+        const host = await resolveInRoot(root, posix.normalize(`/${m.source ?? ""}`));
         if (m.readonly) return next({ type: "bind", source: host, destination: m.target, readonly: true });
         // A writable bind mount must not change its source (BuildKit discards the writes): overlay it.
         const work = join(scratch, `rw-${i}`);

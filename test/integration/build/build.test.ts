@@ -208,6 +208,33 @@ describe("tsbuild build", () => {
     expect(strip(stepsBy(mode.events).ran)).toEqual([expect.stringMatching(/^RUN mkdir/), "COPY --from=build /dir/ /app/dir/", expect.stringMatching(/^RUN cat/)]);
   });
 
+  test("RUN --mount=type=bind,from=stage is keyed by the mounted files when read-only, by the stage's key when rw (BuildKit's NoContentBasedHash)", async () => {
+    const dockerfile = [
+      `FROM ${fixture.base} AS build`,
+      "COPY src.txt /src.txt",
+      "RUN mkdir /out && cut -c1-3 /src.txt > /out/o.txt",
+      `FROM ${fixture.base}`,
+      "RUN --mount=type=bind,from=build,source=/out,target=/in cat /in/o.txt > /ro",
+      "RUN --mount=type=bind,from=build,source=/out,target=/in,rw cat /in/o.txt > /rw",
+      'CMD ["cat", "/ro", "/rw"]',
+      "",
+    ].join("\n");
+    const ctx = makeContext({ Dockerfile: dockerfile, "src.txt": "abc-1\n" });
+    const root = freshRoot();
+    const strip = (names: string[]): string[] => names.map((n) => n.replace(/^\[[^\]]+\] /, ""));
+    expect((await build(ctx, root)).code).toBe(0);
+    writeContext(ctx, { "src.txt": "abc-2\n" });
+    const same = await build(ctx, root);
+    expect(same.code, same.stderr).toBe(0);
+    // The build stage reran with the same output: the read-only mount's RUN stays cached, the rw one reruns.
+    expect(strip(stepsBy(same.events).ran)).toEqual(["COPY src.txt /src.txt", expect.stringMatching(/^RUN mkdir/), expect.stringMatching(/,rw cat/)]);
+    writeContext(ctx, { "src.txt": "xyz-2\n" });
+    const changed = await build(ctx, root, ["-t", "mnt:1", "-o", "type=image", "-o", "type=oci,dest=img.tar"]);
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(strip(stepsBy(changed.events).ran)).toEqual(expect.arrayContaining([expect.stringMatching(/target=\/in cat/), expect.stringMatching(/,rw cat/)]));
+    expect(runImage(join(ctx, "img.tar"), "1")).toBe("xyz\nxyz\n");
+  });
+
   test("a COPY --from source missing from the stage fails at the COPY's line, saying where it was looked for", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${fixture.base} AS build\nRUN echo x > /made\nFROM ${fixture.base}\nCOPY --from=build /not-made /x\n` });
     const r = await runTsbuild(["build", "--progress=plain", "."], { cwd: ctx, env: { TSBUILD_ROOT: freshRoot() } });
@@ -259,6 +286,33 @@ describe("tsbuild build", () => {
     expect(Number(readFileSync(join(ctx, "out/pids"), "utf8"))).toBeLessThanOrEqual(3);
     expect(readFileSync(join(ctx, "out/routes"), "utf8").trim()).toBe("1");
     expect(readFileSync(join(ctx, "out/ifaces"), "utf8").trim()).toBe("lo");
+  });
+
+  test("a bind mount whose source is a symlink resolves inside its stage or context, never to the host's path", async () => {
+    // mount(2) follows symlinks on the host: unresolved, /link -> <host dir> would bind the host's directory into the sandbox.
+    const hostDir = mkdtempSync(join(tmpdir(), "tsb-host-dir-"));
+    writeFileSync(join(hostDir, "secret"), "host secret\n");
+    const ctx = makeContext({
+      Dockerfile: [
+        `FROM ${fixture.base} AS s`,
+        `RUN mkdir -p ${hostDir} && echo "stage file" > ${hostDir}/secret && ln -s ${hostDir} /link`,
+        `FROM ${fixture.base}`,
+        "RUN --mount=type=bind,from=s,source=/link,target=/in cat /in/secret > /from-stage",
+        "RUN --mount=type=bind,source=ctxlink,target=/in ls /in > /from-context",
+        "",
+      ].join("\n"),
+    });
+    // The context's link points at the host directory too; inside the context that path does not exist.
+    execFileSync("ln", ["-s", hostDir, join(ctx, "ctxlink")]);
+    const r = await build(ctx, freshRoot(), ["-o", "type=local,dest=out"]);
+    expect(r.stderr).not.toContain("host secret");
+    // The stage's symlink leads to the stage's own directory of that name.
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('"/ctxlink": not found');
+    writeContext(ctx, { Dockerfile: readFileSync(join(ctx, "Dockerfile"), "utf8").replace(/RUN --mount=type=bind,source=ctxlink.*\n/, "") });
+    const ok = await build(ctx, freshRoot(), ["-o", "type=local,dest=out"]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(readFileSync(join(ctx, "out/from-stage"), "utf8")).toBe("stage file\n");
   });
 
   test("SOURCE_DATE_EPOCH gives the same image digest from the same inputs", async () => {
