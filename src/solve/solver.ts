@@ -84,7 +84,8 @@ export interface PlannedStep {
   /**
    * Cache key; null when it cannot be known without running the build: it
    * depends on the content of a stage that is not cached (a
-   * `COPY --from=<stage>`, see {@link contentKeyedReads}), or follows such a step.
+   * `COPY --from=<stage>` or a read-only bind mount of it, see
+   * {@link contentKeyedReads}), or follows such a step.
    */
   readonly key: string | null;
   /** True when the cache has its result. */
@@ -110,9 +111,9 @@ const HISTORY_COMMENT = "buildkit.dockerfile.v0";
 
 /**
  * Runs a build graph. Each step: compute its cache key (definition +
- * parent key + keys of the stages its mounts read + checksums of the
- * context files, URL bodies or other stage's files it copies), reuse the recorded result if there is one, otherwise run it on
- * a mutable snapshot and record the result the moment it succeeds — which
+ * parent key + keys of the stages it reads by key + checksums of the
+ * context files, URL bodies and other stages' files it reads), reuse the
+ * recorded result if there is one, otherwise run it on a mutable snapshot and record the result the moment it succeeds — which
  * is what lets a rerun after a failure or a kill resume where it stopped.
  * Independent stages run in parallel.
  */
