@@ -34,6 +34,8 @@ export interface BuildOptions {
   readonly dockerfilePath: string;
   /** `-t` names. */
   readonly tags?: readonly string[];
+  /** Keep the context's file hashes in the store for the next build (default true; false for a temporary context). */
+  readonly keepContextHashes?: boolean;
   /**
    * Record the image in the local store under every `-t` name (the
    * `type=image` output). Default true; false when the only outputs are
@@ -178,7 +180,8 @@ export async function build(options: BuildOptions, reporter: BuildReporter = sil
     }
     await snapshotter.cleanupStale();
   }
-  const hashCache = await FileHashCache.open(join(store.layout.contextHashesDir, `${hashName(options.contextDir)}.json`));
+  const hashCache =
+    options.keepContextHashes === false ? FileHashCache.memory() : await FileHashCache.open(join(store.layout.contextHashesDir, `${hashName(options.contextDir)}.json`));
   const noCacheStages = new Set(
     (options.noCacheFilter ?? []).map((name) => {
       const s = checked.resolved.stages.find((st) => st.name === name.toLowerCase() || String(st.index) === name);

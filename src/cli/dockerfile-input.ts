@@ -12,14 +12,22 @@ export interface DockerfileLocation {
   readonly dockerfilePath: string;
   /** The file, read. `path` is what messages show (relative when possible). */
   readonly source: SourceFile;
+  /**
+   * Set when the context came on standard input (`PATH` is `-`): it lives in
+   * a temporary directory that this removes once the command is done.
+   */
+  readonly dispose?: () => Promise<void>;
 }
 
 /**
  * Reads the Dockerfile like `docker build`: `-f` is relative to the working
  * directory (`-` reads standard input); without `-f` it is `PATH/Dockerfile`,
  * falling back to `PATH/dockerfile`. The context need not exist for reading.
+ * A PATH of `-` takes the context (a tar archive) or the Dockerfile from
+ * standard input; the location then has a `dispose`.
  */
 export async function readDockerfile(io: CliIo, contextArg: string | undefined, fileArg: string | undefined): Promise<DockerfileLocation> {
+  if (contextArg === "-") return readFromStdin(io, fileArg);
   const contextDir = resolve(io.cwd, contextArg ?? ".");
   if (fileArg === "-") {
     const text = (await io.readStdin()).toString("utf8");
@@ -44,6 +52,24 @@ export async function readDockerfile(io: CliIo, contextArg: string | undefined, 
   }
   const rel = relative(io.cwd, path);
   return { contextDir, dockerfilePath: path, source: { path: rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path, text } };
+}
+
+/** PATH `-`: a context archive or a Dockerfile on standard input (`stdin-context.ts`). */
+async function readFromStdin(io: CliIo, fileArg: string | undefined): Promise<DockerfileLocation> {
+  const { readStdinContext } = await import("./stdin-context.js");
+  const ctx = await readStdinContext(io, fileArg);
+  if (ctx.dockerfile !== undefined) {
+    return { contextDir: ctx.dir, dockerfilePath: "-", source: { path: "Dockerfile", text: ctx.dockerfile }, dispose: ctx.dispose };
+  }
+  try {
+    // Inside the archive, -f names a path relative to its root, as the daemon reads it.
+    const inner = await readDockerfile({ ...io, cwd: ctx.dir }, ctx.dir, fileArg === undefined ? undefined : join(ctx.dir, fileArg));
+    const shown = fileArg ?? relative(ctx.dir, inner.dockerfilePath);
+    return { ...inner, source: { ...inner.source, path: shown }, dispose: ctx.dispose };
+  } catch (err) {
+    await ctx.dispose();
+    throw err;
+  }
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -92,7 +92,7 @@ export const planCommand: Command = {
 
 function contextArg(args: ParsedArgs): string {
   if (args.positionals.length !== 1) {
-    throw new BuildError("CLI_USAGE", "tsbuild build requires exactly one argument: the build context directory", { hint: "for example: tsbuild build -t name ." });
+    throw new BuildError("CLI_USAGE", "tsbuild build requires exactly one argument: the build context directory (or - for standard input)", { hint: "for example: tsbuild build -t name ." });
   }
   return args.positionals[0]!;
 }
@@ -115,6 +115,8 @@ function commonOptions(args: ParsedArgs, io: CliIo, location: DockerfileLocation
     contextDir: location.contextDir,
     dockerfile: location.source,
     dockerfilePath: location.dockerfilePath,
+    // A temporary context (from standard input) is never seen again: its file hashes are not worth keeping.
+    ...(location.dispose ? { keepContextHashes: false } : {}),
     tags: stringList(args.values["tag"]),
     buildArgs: parseBuildArgs(stringList(args.values["build-arg"]), io.env),
     ...(args.values["target"] !== undefined ? { target: args.values["target"] as string } : {}),
@@ -166,6 +168,15 @@ async function makeReporter(args: ParsedArgs, io: CliIo): Promise<{ reporter: Bu
 
 async function runBuild(args: ParsedArgs, io: CliIo): Promise<number> {
   const location = await readDockerfile(io, contextArg(args), args.values["file"] as string | undefined);
+  try {
+    return await buildAt(location, args, io);
+  } finally {
+    // A context from standard input lives in a temporary directory.
+    await location.dispose?.();
+  }
+}
+
+async function buildAt(location: DockerfileLocation, args: ParsedArgs, io: CliIo): Promise<number> {
   const outputFlags = stringList(args.values["output"]);
   const outputs: OutputSpec[] = outputFlags.length ? outputFlags.map((await import("../../export/outputs.js")).parseOutput) : [];
   const push = args.values["push"] === true || outputs.some((o) => o.type === "registry" || (o.type === "image" && o.push));
@@ -246,6 +257,14 @@ function printWarnings(io: CliIo, result: BuildResult): void {
 
 async function runPlan(args: ParsedArgs, io: CliIo): Promise<number> {
   const location = await readDockerfile(io, contextArg(args), args.values["file"] as string | undefined);
+  try {
+    return await planAt(location, args, io);
+  } finally {
+    await location.dispose?.();
+  }
+}
+
+async function planAt(location: DockerfileLocation, args: ParsedArgs, io: CliIo): Promise<number> {
   let result: BuildResult;
   try {
     result = await build({ ...commonOptions(args, io, location), dryRun: true }, { onEvent: () => undefined }, io.signal);

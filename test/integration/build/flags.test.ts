@@ -1,10 +1,10 @@
-import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { useBusyboxRegistry } from "../../helpers/busybox-registry.js";
-import { makeContext, runTsbuild, stepsBy } from "../../helpers/tsbuild-process.js";
+import { collect, makeContext, runTsbuild, stepsBy, TSBUILD_BIN } from "../../helpers/tsbuild-process.js";
 
 const fixture = useBusyboxRegistry();
 
@@ -173,6 +173,38 @@ describe("build flags", () => {
     for (const ref of [`oci-archive:${join(ctx, "o.tar")}`, `docker-archive:${join(ctx, "d.tar")}`]) {
       expect(JSON.parse(execFileSync("skopeo", ["inspect", ref], { encoding: "utf8" })).Layers).toHaveLength(2);
     }
+  });
+
+  test("PATH - takes a context archive (gzip, with its .dockerignore and -f inside it) or a Dockerfile from standard input, as docker build -", async () => {
+    const ctx = makeContext({
+      "sub/Containerfile": `FROM ${fixture.base}\nCOPY . /ctx/\nRUN ls -A /ctx | sort | tr '\\n' ' ' > /listing\n`,
+      "kept.txt": "k\n",
+      "secret.log": "ignored\n",
+      ".dockerignore": "*.log\n",
+    });
+    const archive = join(mkdtempSync(join(tmpdir(), "tsb-stdin-")), "ctx.tgz");
+    execFileSync("tar", ["-czf", archive, "-C", ctx, "."]);
+    const root = freshRoot();
+    const fromStdin = async (args: string[], input: Buffer | string) => {
+      const child = spawn(TSBUILD_BIN, args, { cwd: tmpdir(), env: { ...process.env, TSBUILD_ROOT: root }, stdio: ["pipe", "pipe", "pipe"] });
+      child.stdin.end(input);
+      return collect(child);
+    };
+    const r = await fromStdin(["build", "--progress=rawjson", "-f", "sub/Containerfile", "-o", "type=local,dest=" + join(ctx, "out"), "-"], readFileSync(archive));
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(ctx, "out/listing"), "utf8")).toBe(".dockerignore kept.txt sub ");
+    // The temporary context is gone afterwards.
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith("tsbuild-stdin-"))).toEqual([]);
+
+    // A Dockerfile on standard input: an empty context, so a COPY finds nothing.
+    const plain = await fromStdin(["build", "--progress=rawjson", "-t", "stdin:1", "-o", "type=image", "-"], `FROM ${fixture.base}\nLABEL from=stdin\n`);
+    expect(plain.code, plain.stderr).toBe(0);
+    const copy = await fromStdin(["build", "--progress=plain", "-"], `FROM ${fixture.base}\nCOPY kept.txt /\n`);
+    expect(copy.code).toBe(1);
+    expect(copy.stderr).toContain('"/kept.txt": not found');
+    const both = await fromStdin(["build", "-f", "-", "-"], "");
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("can't use stdin for both build context and dockerfile");
   });
 
   test("a COPY source that does not exist is an error naming the path and the line", async () => {
