@@ -1,3 +1,5 @@
+import { posix } from "node:path";
+import { BuildError } from "../diagnostics/build-error.js";
 import { heredocMarker } from "../syntax/heredoc.js";
 import { chompHeredoc } from "../syntax/heredoc.js";
 import type { RunInstruction } from "../instructions/types.js";
@@ -44,8 +46,12 @@ export function runCommand(
     if (marker && inst.heredocs.length === 1) {
       const data = first.chomp ? chompHeredoc(first.content) : first.content;
       if (data.startsWith("#!")) {
-        script = { name: first.name, content: data };
-        argv = [`/dev/pipes/${first.name}`];
+        // BuildKit writes the file with Mkfile(name) in a scratch mount at /dev/pipes and runs path.Join("/dev/pipes/", name):
+        // the name is cleaned, so `..` cannot climb out of the mount (nor, here, out of the directory it is written in).
+        const name = posix.join("/", first.name).slice(1);
+        if (name === "") throw new BuildError("DF_ARGS", `invalid heredoc name ${JSON.stringify(first.name)} for a script`, { locations: [inst.range], hint: "name the heredoc, e.g. RUN <<EOF" });
+        script = { name, content: data };
+        argv = [posix.join("/dev/pipes/", first.name)];
       } else {
         argv = [...shell, data];
       }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { chmod, chown, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { join, posix } from "node:path";
+import { dirname, join, posix } from "node:path";
 import { BuildError } from "../../diagnostics/build-error.js";
 import type { PlannedMount, StepOp } from "../../plan/graph.js";
 import type { SandboxMount } from "../../sandbox/sandbox.js";
@@ -31,8 +31,12 @@ export async function runExec(op: ExecOp, rootfs: string, ctx: OpContext): Promi
       // A heredoc with a shebang runs as a file, mounted read-only at /dev/pipes (BuildKit's layout).
       const dir = join(scratch, "pipes");
       await mkdir(dir);
-      const file = join(dir, op.command.script.name);
-      await writeFile(file, op.command.script.content);
+      // The name is cleaned when planned (no `..`, no leading `/`: run-command.ts), so the file stays in dir; checked again here.
+      const name = op.command.script.name;
+      if (name === "" || posix.join("/", name).slice(1) !== name) throw new BuildError("INTERNAL", `heredoc script name ${JSON.stringify(name)} is not clean`);
+      const file = join(dir, name);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, op.command.script.content, { flag: "wx" });
       await chmod(file, 0o755);
       extra.push({ type: "bind", source: dir, destination: "/dev/pipes", readonly: true });
     }
