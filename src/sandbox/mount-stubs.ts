@@ -61,7 +61,30 @@ export async function recordMountStubs(options: RecordMountStubsOptions): Promis
   // Deepest first, so a stub directory is empty by the time it is considered.
   // Ties by code unit (see compareCodeUnits: no ICU collator at the first RUN step).
   const paths = [...missing].sort((a, b) => b.split("/").length - a.split("/").length || compareCodeUnits(a, b));
-  return { paths, cleanup: async () => removeStubs(paths, parents) };
+  const cleanup = async (): Promise<void> => {
+    const kept: string[] = [];
+    for (const p of paths) if (await stillInPlace(rootfs, p)) kept.push(p);
+    const keptParents = new Map<string, ParentState>();
+    for (const [dir, state] of parents) if (await stillInPlace(rootfs, dir)) keptParents.set(dir, state);
+    removeStubs(rootfs, kept, keptParents);
+  };
+  return { paths, cleanup };
+}
+
+/**
+ * Whether a host path recorded before the run still resolves, inside
+ * `rootfs`, to itself. The run may have replaced a parent directory by a
+ * symlink (`mv /x /x2 && ln -s /host/dir /x`), and the host calls that
+ * remove stubs and restore times follow parent symlinks, so a path that now
+ * leads elsewhere must not be touched. No process runs in the rootfs any
+ * more when this is asked, so nothing changes after the check.
+ */
+async function stillInPlace(rootfs: string, hostPath: string): Promise<boolean> {
+  try {
+    return (await resolveInRoot(rootfs, hostPath.slice(rootfs.length) || "/")) === hostPath;
+  } catch {
+    return false;
+  }
 }
 
 /** An existing directory a stub will be created in, as it was before the run. */
@@ -95,7 +118,7 @@ function exists(path: string): boolean {
   }
 }
 
-function removeStubs(paths: readonly string[], parents: ReadonlyMap<string, ParentState>): void {
+function removeStubs(rootfs: string, paths: readonly string[], parents: ReadonlyMap<string, ParentState>): void {
   for (const path of paths) {
     try {
       const st = lstatSync(path);
@@ -106,6 +129,8 @@ function removeStubs(paths: readonly string[], parents: ReadonlyMap<string, Pare
         continue;
       }
       const parent = dirname(path);
+      // The parent is a real directory (unmoved checked the whole path); never re-time the rootfs' host-side parent.
+      if (parent !== rootfs && !parent.startsWith(`${rootfs}/`)) continue;
       const parentStat = statSync(parent, { bigint: true });
       if (st.isDirectory()) rmdirSync(path);
       else unlinkSync(path);
