@@ -2,10 +2,11 @@ import { BuildError, withLocation } from "../diagnostics/build-error.js";
 import type { SourceRange } from "../diagnostics/source.js";
 import { isIndexType } from "../oci/media-types.js";
 import type { Digest } from "../oci/digest.js";
-import type { ImageConfig, ImageIndex, ImageManifest } from "../oci/types.js";
+import type { ImageIndex, ImageManifest } from "../oci/types.js";
 import type { BaseImage } from "../plan/graph.js";
 import type { LocalStore } from "../store/store.js";
 import type { PlatformSpec } from "../instructions/platform.js";
+import { parseConfig } from "../image/documents.js";
 
 /** Fetches an image into `store` (the registry pull), returning nothing: the store then has it. */
 export type PullFunction = (ref: string, platform: PlatformSpec, store: LocalStore, signal?: AbortSignal) => Promise<void>;
@@ -79,7 +80,8 @@ async function loadImage(store: LocalStore, ref: string, digest: Digest, platfor
     manifestDigest = entry.digest;
     manifest = await read<ImageManifest & ImageIndex>(entry.digest);
   }
-  const config = await read<ImageConfig>(manifest.config.digest);
+  // Checked in full, not just parsed: its diffIDs name snapshot directories (a crafted "sha256:../.." must not reach one).
+  const config = parseConfig(Buffer.from(await store.content.readBlob(manifest.config.digest as Digest)), `config of ${ref}`);
   if (config.rootfs.diff_ids.length !== manifest.layers.length) {
     throw new BuildError("MANIFEST_INVALID", `image ${ref}: ${manifest.layers.length} layers but ${config.rootfs.diff_ids.length} diff_ids in its config`);
   }

@@ -19,7 +19,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { BuildError } from "../diagnostics/build-error.js";
 import { isDigest, parseDigest, type Digest } from "../oci/digest.js";
 import { isForeignLayer, isIndexType, isManifestType, MediaType } from "../oci/media-types.js";
-import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform } from "../oci/types.js";
+import type { Descriptor, ImageIndex, ImageManifest, Platform } from "../oci/types.js";
 import { RegistryClient, type RegistryClientOptions } from "../registry/client.js";
 import { runBounded } from "../registry/parallel.js";
 import {
@@ -42,6 +42,7 @@ import {
   type PlatformSpec,
 } from "./platform-select.js";
 import { ProgressTracker, type BlobRole, type ProgressListener } from "./progress.js";
+import { parseConfig } from "./documents.js";
 
 /** Default number of blobs transferred at once. */
 export const DEFAULT_TRANSFER_CONCURRENCY = 4;
@@ -363,15 +364,9 @@ async function pull(ref: ImageReference, client: RegistryClient, options: PullIm
   );
 
   const configBytes = Buffer.from(await store.content.readBlob(configDigest, { signal, expectedSize: manifest.config.size }));
-  let config: ImageConfig;
-  try {
-    config = JSON.parse(configBytes.toString("utf8")) as ImageConfig;
-  } catch {
-    throw invalidManifest(`config ${configDigest} of ${display}`, "not valid JSON");
-  }
-  if (!isObject(config) || typeof config.os !== "string" || typeof config.architecture !== "string") {
-    throw invalidManifest(`config ${configDigest} of ${display}`, "no os or architecture");
-  }
+  // Checked in full (rootfs.diff_ids above all): a diffID names the directory its layer is extracted to, so a
+  // crafted one such as "sha256:../../root" must never get that far (the same check `load` makes).
+  const config = parseConfig(configBytes, `config ${configDigest} of ${display}`);
   const platform: Platform = {
     os: config.os,
     architecture: config.architecture,

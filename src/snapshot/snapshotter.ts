@@ -12,6 +12,7 @@ import { readXattrsSync } from "../oci/layer/walk.js";
 import { xattr } from "../oci/xattr-binding.js";
 import { processAlive } from "../util/process-alive.js";
 import { storeLayout } from "../store/layout.js";
+import { isDigest } from "../oci/digest.js";
 
 // Extraction, overlay mounts, diffs and the layer writer load on first use:
 // a build whose steps are all cached needs none of them.
@@ -78,7 +79,9 @@ export class Snapshotter {
 
   /** The directory of an extracted layer (whether or not it exists yet). */
   snapshotDir(diffId: string): string {
-    return join(this.snapshots, diffId.replace(/^sha256:/, ""));
+    // The name comes from image configs and cache records: only a well-formed digest may become a path.
+    if (!isDigest(diffId)) throw new BuildError("MANIFEST_INVALID", `invalid layer diffID ${JSON.stringify(diffId)}`, { hint: "the image config is damaged or crafted; do not use it" });
+    return join(this.snapshots, diffId.slice("sha256:".length));
   }
 
   /** Extracts a layer blob into its snapshot unless already there; concurrent callers share one extraction. */

@@ -143,6 +143,30 @@ describe("tsbuild pull", () => {
     expect(wrong.err).toContain(`does not match the requested platform (linux/${FAKE_ARCH})`);
   });
 
+  test("refuses a config whose rootfs.diff_ids are not digests: a crafted one must never name a directory", async () => {
+    // A diffID becomes the name of the layer's snapshot directory: "sha256:../../root" made the host's /root a layer.
+    const config = { ...image.config, rootfs: { type: "layers", diff_ids: ["sha256:../../../../../../../../root"] } };
+    const configBytes = Buffer.from(JSON.stringify(config));
+    const configDesc = { mediaType: "application/vnd.oci.image.config.v1+json", digest: sha256(configBytes), size: configBytes.length };
+    const manifest = { ...image.manifest, config: configDesc };
+    const manifestBytes = Buffer.from(JSON.stringify(manifest));
+    const crafted: TestImage = {
+      ...image,
+      config: config as TestImage["config"],
+      configBlob: { descriptor: configDesc, bytes: configBytes },
+      manifest: manifest as TestImage["manifest"],
+      manifestBlob: { descriptor: { mediaType: manifest.mediaType!, digest: sha256(manifestBytes), size: manifestBytes.length }, bytes: manifestBytes },
+      blobs: new Map([...image.blobs].filter(([d]) => d !== image.configBlob.descriptor.digest).concat([[configDesc.digest, configBytes]])),
+    };
+    await skopeoPush(crafted, { host: registry.host, repository: "crafted/busybox", tag: "bad-diffid" });
+    const root = join(dir, "store-crafted");
+    const r = await pull(root, `${registry.host}/crafted/busybox:bad-diffid`);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("has no valid rootfs.diff_ids (sha256 digests)");
+    const images = await runCli(["images", "-q", "--root", root], { cwd: dir, env: env() });
+    expect(images.out).toBe("");
+  });
+
   test("errors name the reference, the registry, the status and the registry's code", async () => {
     const root = join(dir, "store-errors");
     const missingRepo = await pull(root, `${registry.host}/no/such-repo:v1`);
