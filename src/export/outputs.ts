@@ -1,4 +1,4 @@
-import { cp, mkdir } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { BuildError } from "../diagnostics/build-error.js";
 import type { Digest } from "../oci/digest.js";
@@ -68,11 +68,20 @@ export async function writeFileOutput(spec: Extract<OutputSpec, { dest: string }
   const signal = ctx.signal ? { signal: ctx.signal } : {};
   const chain = ctx.layers.map((l) => ({ digest: l.descriptor.digest, diffId: l.diffId }));
   switch (spec.type) {
-    case "local":
-      // The image's filesystem, merged, copied out as plain files.
+    case "local": {
+      // The image's filesystem, merged, copied out with COPY's own machinery (`COPY --from` of "/" with owners kept):
+      // device nodes and FIFOs are recreated with mknod and never opened. A RUN may mknod (Docker's capabilities
+      // include CAP_MKNOD), and opening a planted /dev/zero-like node on the host would read forever, or touch hardware.
       await mkdir(dest, { recursive: true });
-      await ctx.snapshotter.withReadOnly(chain, (root) => cp(root, dest, { recursive: true, verbatimSymlinks: true, force: true, preserveTimestamps: true }), ctx.signal);
+      const { applyCopy } = await import("../copy/apply.js");
+      await ctx.snapshotter.withReadOnly(
+        chain,
+        (root) =>
+          applyCopy({ root, sources: ["/"], keepOwnership: true, destRoot: dest, dest: "/", workdir: "/", ...(ctx.signal ? { signal: ctx.signal } : {}) }),
+        ctx.signal,
+      );
       return;
+    }
     case "tar":
       await ctx.snapshotter.withReadOnly(
         chain,

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -313,6 +313,32 @@ describe("tsbuild build", () => {
     const ok = await build(ctx, freshRoot(), ["-o", "type=local,dest=out"]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(readFileSync(join(ctx, "out/from-stage"), "utf8")).toBe("stage file\n");
+  });
+
+  test("a RUN heredoc named with ../ writes its script inside the step's pipes directory, never on the host", async () => {
+    const hostDir = mkdtempSync(join(tmpdir(), "tsb-host-dir-"));
+    const climb = "../".repeat(12);
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nRUN <<${climb}${hostDir.slice(1)}/pwned\n#!/bin/sh\necho ran\n${climb}${hostDir.slice(1)}/pwned\n` });
+    const r = await build(ctx, freshRoot());
+    // BuildKit runs path.Join("/dev/pipes/", name): here that is a path the image does not have, so the step fails.
+    expect(r.code).toBe(1);
+    expect(existsSync(join(hostDir, "pwned"))).toBe(false);
+    // A plain name still runs as a script from /dev/pipes.
+    const ok = makeContext({ Dockerfile: `FROM ${fixture.base}\nRUN <<EOF\n#!/bin/sh\necho "script at $0"\nEOF\n` });
+    const good = await build(ok, freshRoot());
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.events.some((e) => e.type === "step-log" && e.text.includes("script at /dev/pipes/EOF"))).toBe(true);
+  });
+
+  test("removing mount stubs after a RUN never follows a parent the RUN swapped for a symlink to the host", async () => {
+    // The stub for /x/y/stub is recorded before the run; the run replaces /x by a link to a host directory holding y/stub.
+    const hostDir = mkdtempSync(join(tmpdir(), "tsb-host-dir-"));
+    mkdirSync(join(hostDir, "y"));
+    writeFileSync(join(hostDir, "y", "stub"), "");
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nRUN --mount=type=tmpfs,target=/x/y/stub sh -c 'mv /x /x2 && ln -s ${hostDir} /x'\n` });
+    const r = await build(ctx, freshRoot());
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(hostDir, "y", "stub"))).toBe(true);
   });
 
   test("SOURCE_DATE_EPOCH gives the same image digest from the same inputs", async () => {

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -206,6 +206,20 @@ describe("build flags", () => {
     expect(both.code).toBe(2);
     expect(both.stderr).toContain("can't use stdin for both build context and dockerfile");
   });
+
+  test("-o type=local recreates device nodes and FIFOs instead of reading them on the host", async () => {
+    // Opening a RUN-made /dev/zero-like node on the host read forever (Node's cp copies devices as files).
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nRUN mknod /zero c 1 5 && mkfifo /fifo && echo kept > /file && chown 12:34 /file\n` });
+    const r = await build(ctx, freshRoot(), ["-o", "type=local,dest=out"]);
+    expect(r.code, r.stderr).toBe(0);
+    const zero = lstatSync(join(ctx, "out/zero"));
+    expect(zero.isCharacterDevice()).toBe(true);
+    expect([Math.floor(zero.rdev / 256), zero.rdev % 256]).toEqual([1, 5]);
+    expect(lstatSync(join(ctx, "out/fifo")).isFIFO()).toBe(true);
+    const file = lstatSync(join(ctx, "out/file"));
+    expect([file.uid, file.gid]).toEqual([12, 34]);
+    expect(readFileSync(join(ctx, "out/file"), "utf8")).toBe("kept\n");
+  }, 60_000);
 
   test("a COPY source that does not exist is an error naming the path and the line", async () => {
     const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nCOPY missing.txt /x\n`, "present.txt": "" });
