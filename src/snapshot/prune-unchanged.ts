@@ -1,5 +1,4 @@
-import { lstat } from "node:fs/promises";
-import { join } from "node:path";
+import { lookupPlain } from "./layer-lookup.js";
 import type { LayerEntry } from "../oci/layer/entry.js";
 
 /**
@@ -45,16 +44,16 @@ function parentOf(path: string): string {
   return i < 0 ? "" : path.slice(0, i);
 }
 
-/** True when the top-most lower holding `dir.path` has a directory with the same metadata. */
+/**
+ * True when the layers below show `dir.path` as a directory with the same
+ * metadata, looked up as overlayfs would ({@link lookupPlain}) and never
+ * through a symlink: a lower layer's `/a -> /root` must not make this
+ * `lstat` a host path. Anything less plain counts as changed (the entry is
+ * kept, which is always correct, only less compact).
+ */
 async function sameAsBelow(dir: LayerEntry, lowers: readonly string[]): Promise<boolean> {
-  for (const lower of lowers) {
-    try {
-      const st = await lstat(join(lower, dir.path));
-      if (!st.isDirectory()) return false;
-      return (st.mode & 0o7777) === (dir.mode & 0o7777) && st.uid === dir.uid && st.gid === dir.gid && Math.trunc(st.mtimeMs) === Math.trunc(dir.mtimeMs);
-    } catch {
-      // Not in this layer: look further down.
-    }
-  }
-  return false;
+  const found = lookupPlain(lowers, `/${dir.path}`);
+  if (found === undefined || !found.st.isDirectory()) return false;
+  const st = found.st;
+  return (st.mode & 0o7777) === (dir.mode & 0o7777) && st.uid === dir.uid && st.gid === dir.gid && Math.trunc(st.mtimeMs) === Math.trunc(dir.mtimeMs);
 }
