@@ -76,8 +76,10 @@ export interface AddOptions {
   readonly unpack?: boolean;
   /** `--checksum` of a URL source (`sha256:<hex>`). */
   readonly checksum?: string;
-  /** `--keep-git-dir` (Git sources are not supported yet; kept for the API). */
+  /** `--keep-git-dir`: keep `.git` in a Git source's checkout (see `git-source.ts`; the checkout is made by the caller). */
   readonly keepGitDir?: boolean;
+  /** Checked-out Git sources, by source as written: the directories whose contents are copied (`git-source.ts`). */
+  readonly gitCheckouts?: ReadonlyMap<string, string>;
   /**
    * URL sources already downloaded, by URL: used instead of fetching them
    * again, and left for their owner to dispose. The solver fetches a URL
@@ -149,7 +151,8 @@ export async function applyCopy(opts: CopyOptions): Promise<CopyResult> {
   });
   const dest = destinationOf(opts.dest, opts.workdir);
 
-  const selected = await selectSources(opts, signal ? { signal } : {});
+  // Git sources of ADD are not paths of the root: they are read from their checkouts (planItems).
+  const selected = await selectSources(isAdd ? { ...opts, sources: opts.sources.filter((src) => !isGitSource(src)) } : opts, signal ? { signal } : {});
   const downloads: DownloadedFile[] = [];
   try {
     const items = await planItems(opts, selected, downloads);
@@ -211,8 +214,11 @@ export async function applyCopy(opts: CopyOptions): Promise<CopyResult> {
 
 function validateSources(opts: CopyOptions, keyword: string): void {
   for (const s of opts.sources) {
-    if (isGitSource(s)) {
-      throw new BuildError("DF_ARGS", `${keyword} of Git source ${JSON.stringify(s)} is not supported yet`);
+    if (isGitSource(s) && opts.add === undefined) {
+      throw new BuildError("DF_ARGS", `source can't be a Git repository for COPY: ${JSON.stringify(s)}`, { hint: "use ADD to copy a Git repository" });
+    }
+    if (isGitSource(s) && opts.add?.gitCheckouts?.get(s) === undefined) {
+      throw new BuildError("INTERNAL", `Git source ${JSON.stringify(s)} was not checked out`);
     }
     if (isUrlSource(s) && opts.add === undefined) {
       throw new BuildError("DF_ARGS", "source can't be a URL for COPY", { hint: "use ADD to download a URL" });
@@ -237,6 +243,16 @@ async function planItems(opts: CopyOptions, selected: Awaited<ReturnType<typeof 
   let next = 0;
   for (const source of opts.sources) {
     throwIfAborted(opts.signal);
+    const checkout = isGitSource(source) ? opts.add?.gitCheckouts?.get(source) : undefined;
+    if (checkout !== undefined) {
+      // The repository's tree, copied as a directory's contents (BuildKit copies the Git source's root, or the #ref:subdir).
+      const [tree] = await selectSources(
+        { root: checkout, sources: ["/"], excludes: opts.excludes ?? [], followTopLevelSymlinks: true },
+        opts.signal ? { signal: opts.signal } : {},
+      );
+      for (const match of tree?.matches ?? []) items.push({ kind: "match", match, archive: false });
+      continue;
+    }
     if (isUrlSource(source)) {
       let file = opts.add?.downloaded?.get(source);
       if (file === undefined) {

@@ -27,7 +27,7 @@ export function isUrlSource(source: string): boolean {
 /**
  * True for a source BuildKit would treat as a Git repository
  * (`git@host:repo`, `git://`, `ssh://`, or an http(s) URL ending in `.git`
- * or with a `.git#ref` fragment). tsbuild does not fetch Git sources yet.
+ * or with a `.git#ref` fragment); `ADD` copies them (`git-source.ts`).
  */
 export function isGitSource(source: string): boolean {
   if (/^git@[^:]+:/.test(source) || /^git:\/\//i.test(source) || /^ssh:\/\//i.test(source)) return true;

@@ -65,6 +65,8 @@ export const ERROR_CODES = {
   ADD_DOWNLOAD_FAILED: { exit: 1, summary: "ADD download failed" },
   /** A local archive ADD unpacks that is corrupt, or holds an entry that would land outside the destination. */
   ADD_ARCHIVE_INVALID: { exit: 1, summary: "ADD archive cannot be unpacked" },
+  /** An `ADD` of a Git repository failed: the remote, the ref, or the fetch (with git's message). */
+  ADD_GIT_FAILED: { exit: 1, summary: "ADD of a Git repository failed" },
   /** The work was cancelled (Ctrl-C, AbortSignal). */
   ABORTED: { exit: 130, summary: "cancelled" },
   /** A bug: an invariant tsbuild relies on did not hold. */

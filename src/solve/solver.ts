@@ -290,6 +290,7 @@ async function keyedStep(step: StepNode, parent: NodeState, inputs: StepInputs, 
     sandbox: ctx.sandbox,
     chainOf: (s) => ctx.chainOf(s).map(toRef),
     downloads: inputs.downloads,
+    gitCommits: inputs.gitCommits,
     ...(ctx.secrets ? { secrets: ctx.secrets } : {}),
     ...(ctx.sshAgents ? { sshAgents: ctx.sshAgents } : {}),
     onOutput: (stream, chunk) => {

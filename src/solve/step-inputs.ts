@@ -24,13 +24,18 @@ import type { StepNode } from "../plan/graph.js";
  *   download that could differ from what was keyed;
  * - for an `ADD --checksum=<digest> <URL>`, only the URL: the digest is in
  *   the step's definition, and the copy refuses any other content, so
- *   nothing is fetched unless the step runs.
+ *   nothing is fetched unless the step runs;
+ * - for an `ADD` of a Git repository, the commit its ref names now
+ *   (`git ls-remote`, see `copy/git-source.ts`), with the remote and
+ *   subdirectory: the copy then checks out that commit ({@link gitCommits}).
  */
 export interface StepInputs {
   /** The key's checksums, in a fixed order: context selections first, then URLs in source order. */
   readonly checksums: readonly string[];
   /** The URL bodies fetched for the key, by URL; hand them to the copy. */
   readonly downloads: ReadonlyMap<string, DownloadedFile>;
+  /** The commit each Git source resolved to for the key, by source; the copy fetches exactly that commit. */
+  readonly gitCommits: ReadonlyMap<string, string>;
   /** Removes the downloads. Never throws. */
   dispose(): Promise<void>;
 }
@@ -51,7 +56,7 @@ export interface StepInputsContext {
   readonly onPhase?: (name: string, status: "start" | "done") => void;
 }
 
-const NONE: StepInputs = { checksums: [], downloads: new Map(), dispose: async () => undefined };
+const NONE: StepInputs = { checksums: [], downloads: new Map(), gitCommits: new Map(), dispose: async () => undefined };
 
 /**
  * The inputs of `step` (see {@link StepInputs}). Errors carry the
@@ -62,17 +67,34 @@ export async function stepInputs(step: StepNode, ctx: StepInputsContext): Promis
   const base = { root: ctx.contextDir, ...(ctx.ignore ? { ignore: ctx.ignore } : {}), followTopLevelSymlinks: true };
   const opts = { ...(ctx.hashCache ? { cache: ctx.hashCache } : {}), signal: ctx.signal };
   const downloads = new Map<string, DownloadedFile>();
+  const gitCommits = new Map<string, string>();
   const dispose = async (): Promise<void> => {
     for (const file of downloads.values()) await file.dispose().catch(() => undefined);
   };
   try {
     if (op.kind === "copy" && op.source.kind === "context" && op.copy.sources.length > 0) {
-      const urls = op.copy.sources.filter(isUrlSource);
-      const local = op.copy.sources.filter((s) => !isUrlSource(s));
+      // A Git source of ADD is keyed by the commit its ref names now (BuildKit's Git source key), resolved without fetching.
+      const git = op.copy.sources.filter(isGitSource);
+      if (git.length > 0 && op.copy.kind !== "add") {
+        throw new BuildError("DF_ARGS", `source can't be a Git repository for COPY: ${JSON.stringify(git[0])}`, { hint: "use ADD to copy a Git repository" });
+      }
+      const urls = op.copy.sources.filter((s) => isUrlSource(s) && !git.includes(s));
+      const local = op.copy.sources.filter((s) => !isUrlSource(s) && !git.includes(s));
       const sums = local.length ? [(await checksumSelection({ ...base, sources: local, excludes: op.copy.excludes, parents: op.copy.parents }, opts)).digest] : [];
-      if (urls.length === 0) return { checksums: sums, downloads, dispose };
-      // A Git URL is refused by the copy itself (not supported yet): nothing to fetch for it.
-      if (op.copy.checksum !== undefined || urls.some(isGitSource)) return { checksums: [...sums, ...urls], downloads, dispose };
+      if (git.length > 0) {
+        const { parseGitRef, resolveGitCommit } = await import("../copy/git-source.js");
+        for (const source of git) {
+          const ref = parseGitRef(source);
+          if (!gitCommits.has(source)) {
+            ctx.onPhase?.(`resolve ${ref.remote}`, "start");
+            gitCommits.set(source, await resolveGitCommit(ref, ctx.signal));
+            ctx.onPhase?.(`resolve ${ref.remote}`, "done");
+          }
+          sums.push(`git ${JSON.stringify({ remote: ref.remote, commit: gitCommits.get(source), subdir: ref.subdir })}`);
+        }
+      }
+      if (urls.length === 0) return { checksums: sums, downloads, gitCommits, dispose };
+      if (op.copy.checksum !== undefined) return { checksums: [...sums, ...urls], downloads, gitCommits, dispose };
       const [{ downloadUrl }, { HttpCache }] = await Promise.all([import("../copy/http-source.js"), import("../copy/http-cache.js")]);
       // Bodies are kept in the store: an unchanged URL answers 304 and is not downloaded again.
       const cache = new HttpCache(ctx.storeRoot);
@@ -87,7 +109,7 @@ export async function stepInputs(step: StepNode, ctx: StepInputsContext): Promis
         if (file === undefined) throw new BuildError("INTERNAL", `download of ${url} missing`);
         return `${url} ${JSON.stringify({ name: file.name, digest: file.digest, lastModified: file.lastModified ?? "" })}`;
       });
-      return { checksums: [...sums, ...keyed], downloads, dispose };
+      return { checksums: [...sums, ...keyed], downloads, gitCommits, dispose };
     }
     if (op.kind === "exec") {
       const sums: string[] = [];
@@ -96,7 +118,7 @@ export async function stepInputs(step: StepNode, ctx: StepInputsContext): Promis
           sums.push((await checksumSelection({ ...base, sources: [m.source ?? "."] }, opts)).digest);
         }
       }
-      return { checksums: sums, downloads, dispose };
+      return { checksums: sums, downloads, gitCommits, dispose };
     }
     return NONE;
   } catch (err) {

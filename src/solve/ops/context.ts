@@ -20,6 +20,8 @@ export interface OpContext {
   chainOf(source: Exclude<SourceRef, { kind: "context" }>): readonly LayerRef[];
   /** URL sources of an ADD, fetched when the step was keyed (`StepInputs.downloads` in `../step-inputs.ts`). */
   readonly downloads?: ReadonlyMap<string, DownloadedFile>;
+  /** Git sources of an ADD and the commits they were keyed by (`StepInputs.gitCommits`): the copy checks out exactly those. */
+  readonly gitCommits?: ReadonlyMap<string, string>;
   /** SSH agent sockets by id (`--ssh`), for `RUN --mount=type=ssh`. */
   readonly sshAgents?: ReadonlyMap<string, string>;
   /** Build secrets by id (`--secret`), for `RUN --mount=type=secret`. */

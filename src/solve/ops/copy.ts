@@ -9,6 +9,25 @@ type CopyOp = Extract<StepOp, { kind: "copy" }>;
 /** COPY/ADD into `rootfs` (a mounted overlay, or a bare upper directory when the step runs unmounted, see {@link unmountedCopyParent}), reading from the context, a stage or an image. */
 export async function runCopy(op: CopyOp, rootfs: string, ctx: OpContext): Promise<void> {
   const c = op.copy;
+  const checkouts = new Map<string, string>();
+  const disposers: (() => Promise<void>)[] = [];
+  try {
+    if (c.kind === "add" && ctx.gitCommits !== undefined && ctx.gitCommits.size > 0) {
+      const { checkoutGit, parseGitRef } = await import("../../copy/git-source.js");
+      for (const [source, commit] of ctx.gitCommits) {
+        const checkout = await checkoutGit(parseGitRef(source), commit, { keepGitDir: c.keepGitDir, signal: ctx.signal });
+        disposers.push(checkout.dispose);
+        checkouts.set(source, checkout.dir);
+      }
+    }
+    await copySources(op, rootfs, ctx, checkouts);
+  } finally {
+    for (const dispose of disposers) await dispose();
+  }
+}
+
+async function copySources(op: CopyOp, rootfs: string, ctx: OpContext, gitCheckouts: ReadonlyMap<string, string>): Promise<void> {
+  const c = op.copy;
   const copyFrom = async (root: string): Promise<void> => {
     await applyCopy({
       root,
@@ -33,6 +52,7 @@ export async function runCopy(op: CopyOp, rootfs: string, ctx: OpContext): Promi
               ...(c.checksum !== undefined ? { checksum: c.checksum } : {}),
               keepGitDir: c.keepGitDir,
               ...(ctx.downloads ? { downloaded: ctx.downloads } : {}),
+              ...(gitCheckouts.size > 0 ? { gitCheckouts } : {}),
             },
           }
         : {}),

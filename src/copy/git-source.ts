@@ -1,0 +1,160 @@
+/**
+ * `ADD <git URL> <dest>`: a Git repository as a source, as BuildKit's Git
+ * source does it (source/git, frontend/dockerfile's `ADD` of a Git URL):
+ *
+ * - The URL is `git@host:path`, `git://…`, `ssh://…`, or `http(s)://…`
+ *   ending in `.git`; a fragment `#REF[:SUBDIR]` picks a branch, tag or
+ *   commit (default: the remote's HEAD) and a subdirectory to copy.
+ * - The reference is resolved to a commit with `git ls-remote` before the
+ *   cache lookup, and the step is keyed by that commit (BuildKit keys a Git
+ *   source by its commit), so an unchanged branch is a cache hit and a
+ *   moved one reruns the step, without fetching anything in the first case.
+ * - When the step runs, exactly that commit is fetched (shallow where the
+ *   server allows) and checked out into a temporary directory, with its
+ *   submodules; `.git` is removed unless `--keep-git-dir`. Its contents are
+ *   then copied like a directory of the context (owned by root unless
+ *   `--chown`).
+ *
+ * Everything runs the system `git` (Debian package `git`), never
+ * prompting: `GIT_TERMINAL_PROMPT=0`, SSH in batch mode, no
+ * `file://` or `ext::` transports.
+ */
+import { lstat, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, posix } from "node:path";
+import { BuildError } from "../diagnostics/build-error.js";
+import { runTool } from "../snapshot/exec.js";
+
+/** A Git source, split. */
+export interface GitRef {
+  /** What `git` fetches from (the URL without its fragment). */
+  readonly remote: string;
+  /** Branch, tag or commit from the fragment; undefined for the remote's HEAD. */
+  readonly ref?: string;
+  /** Subdirectory to copy (cleaned, relative), `""` for the whole tree. */
+  readonly subdir: string;
+}
+
+/** A checked-out commit: its directory (the tree to copy) and a way to remove it. */
+export interface GitCheckout {
+  /** The directory whose contents are copied (the subdirectory when the fragment names one). */
+  readonly dir: string;
+  /** Removes the checkout. Never throws. */
+  dispose(): Promise<void>;
+}
+
+const COMMIT_RE = /^[0-9a-f]{40}$/;
+
+/** The environment every `git` run gets: no prompts, no interactive SSH, no local or command transports. */
+function gitEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_SSH_COMMAND: process.env["GIT_SSH_COMMAND"] ?? "ssh -o BatchMode=yes",
+    GIT_ALLOW_PROTOCOL: "http:https:git:ssh",
+    GIT_CONFIG_NOSYSTEM: "1",
+  };
+}
+
+/**
+ * Splits a Git source into remote, ref and subdirectory (BuildKit's
+ * `gitutil.ParseGitRef`: `URL#REF:SUBDIR`).
+ *
+ * @throws BuildError DF_ARGS for a subdirectory climbing out with `..`.
+ */
+export function parseGitRef(source: string): GitRef {
+  const hash = source.indexOf("#");
+  const remote = hash < 0 ? source : source.slice(0, hash);
+  const fragment = hash < 0 ? "" : source.slice(hash + 1);
+  const colon = fragment.indexOf(":");
+  const ref = colon < 0 ? fragment : fragment.slice(0, colon);
+  const rawSubdir = colon < 0 ? "" : fragment.slice(colon + 1);
+  const cleaned = posix.normalize(`/${rawSubdir}`);
+  if (rawSubdir.split("/").includes("..") && cleaned !== posix.join("/", rawSubdir)) {
+    throw new BuildError("DF_ARGS", `Git source ${JSON.stringify(source)}: subdirectory ${JSON.stringify(rawSubdir)} climbs out of the repository`);
+  }
+  return { remote, ...(ref !== "" ? { ref } : {}), subdir: cleaned === "/" ? "" : cleaned.slice(1) };
+}
+
+/**
+ * The commit `ref` names on the remote (`git ls-remote`): a full commit id
+ * is taken as it is; otherwise the first of `ref` itself, `refs/tags/REF`
+ * (peeled to its commit) and `refs/heads/REF`; without a ref, `HEAD`.
+ *
+ * @throws BuildError ADD_GIT_FAILED naming the remote when it cannot be read
+ *   or has no such ref.
+ */
+export async function resolveGitCommit(g: GitRef, signal?: AbortSignal): Promise<string> {
+  if (g.ref !== undefined && COMMIT_RE.test(g.ref)) return g.ref;
+  const wanted = g.ref ?? "HEAD";
+  let out: string;
+  try {
+    out = (await runTool("git", ["ls-remote", "--", g.remote], { env: gitEnv(), captureStdout: true, ...(signal ? { signal } : {}) })).stdout;
+  } catch (err) {
+    throw gitFailed(`cannot read Git remote ${g.remote}`, err);
+  }
+  const refs = new Map<string, string>();
+  for (const line of out.split("\n")) {
+    const [sha, name] = line.split("\t");
+    if (sha !== undefined && name !== undefined && COMMIT_RE.test(sha)) refs.set(name, sha);
+  }
+  const candidates = wanted === "HEAD" ? ["HEAD"] : [wanted, `refs/tags/${wanted}^{}`, `refs/tags/${wanted}`, `refs/heads/${wanted}`];
+  for (const name of candidates) {
+    const sha = refs.get(name);
+    if (sha !== undefined) return sha;
+  }
+  throw new BuildError("ADD_GIT_FAILED", `Git remote ${g.remote} has no ref ${JSON.stringify(wanted)}`, { hint: "check the branch, tag or commit after # in the URL" });
+}
+
+/**
+ * Fetches `commit` from the remote and checks it out (with submodules)
+ * into a new temporary directory; `.git` is removed unless `keepGitDir`.
+ *
+ * @throws BuildError ADD_GIT_FAILED with git's own message; DF_ARGS when the
+ *   subdirectory is not a directory of that commit.
+ */
+export async function checkoutGit(g: GitRef, commit: string, options: { readonly keepGitDir: boolean; readonly signal?: AbortSignal }): Promise<GitCheckout> {
+  const work = await mkdtemp(join(tmpdir(), "tsbuild-git-"));
+  const dispose = (): Promise<void> => rm(work, { recursive: true, force: true }).catch(() => undefined);
+  const repo = join(work, "repo");
+  const git = (args: readonly string[]): Promise<unknown> => runTool("git", ["-C", repo, ...args], { env: gitEnv(), ...(options.signal ? { signal: options.signal } : {}) });
+  try {
+    await runTool("git", ["init", "-q", repo], { env: gitEnv() });
+    await git(["remote", "add", "origin", g.remote]);
+    // Shallow, by commit, where the server allows it; otherwise the ref (or everything) and check that the commit came.
+    const attempts: string[][] = [["fetch", "-q", "--depth=1", "origin", commit]];
+    if (g.ref !== undefined && !COMMIT_RE.test(g.ref)) attempts.push(["fetch", "-q", "origin", g.ref]);
+    attempts.push(["fetch", "-q", "--tags", "origin", "+refs/heads/*:refs/remotes/origin/*"]);
+    let fetched: unknown;
+    for (const args of attempts) {
+      try {
+        await git(args);
+        await git(["cat-file", "-e", `${commit}^{commit}`]);
+        fetched = true;
+        break;
+      } catch (err) {
+        fetched = err;
+      }
+    }
+    if (fetched !== true) throw gitFailed(`cannot fetch commit ${commit} from ${g.remote}`, fetched);
+    await git(["-c", "advice.detachedHead=false", "checkout", "-q", commit]);
+    await git(["-c", "protocol.file.allow=never", "submodule", "update", "--init", "--recursive", "--depth=1", "-q"]).catch((err: unknown) => {
+      throw gitFailed(`cannot fetch the submodules of ${g.remote} at ${commit}`, err);
+    });
+    if (!options.keepGitDir) await rm(join(repo, ".git"), { recursive: true, force: true });
+    const dir = g.subdir === "" ? repo : join(repo, g.subdir);
+    // lstat: a subdirectory that is a symlink in the repository is not followed out of it.
+    if (!(await lstat(dir).catch(() => undefined))?.isDirectory()) {
+      throw new BuildError("ADD_GIT_FAILED", `${g.remote} has no directory ${JSON.stringify(g.subdir)} at ${commit}`, { hint: "check the subdirectory after : in the URL fragment" });
+    }
+    return { dir, dispose };
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+}
+
+function gitFailed(what: string, err: unknown): BuildError {
+  const detail = err instanceof Error ? err.message : String(err);
+  return new BuildError("ADD_GIT_FAILED", `${what}: ${detail}`, { cause: err, hint: "check the URL and that this machine can reach the repository (git ls-remote URL)" });
+}
