@@ -23,6 +23,7 @@ import { lstat, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { BuildError } from "../diagnostics/build-error.js";
+import { resolveInRoot } from "../sandbox/root-path.js";
 import { runTool } from "../snapshot/exec.js";
 
 /** A Git source, split. */
@@ -59,8 +60,6 @@ function gitEnv(): NodeJS.ProcessEnv {
 /**
  * Splits a Git source into remote, ref and subdirectory (BuildKit's
  * `gitutil.ParseGitRef`: `URL#REF:SUBDIR`).
- *
- * @throws BuildError DF_ARGS for a subdirectory climbing out with `..`.
  */
 export function parseGitRef(source: string): GitRef {
   const hash = source.indexOf("#");
@@ -68,11 +67,8 @@ export function parseGitRef(source: string): GitRef {
   const fragment = hash < 0 ? "" : source.slice(hash + 1);
   const colon = fragment.indexOf(":");
   const ref = colon < 0 ? fragment : fragment.slice(0, colon);
-  const rawSubdir = colon < 0 ? "" : fragment.slice(colon + 1);
-  const cleaned = posix.normalize(`/${rawSubdir}`);
-  if (rawSubdir.split("/").includes("..") && cleaned !== posix.join("/", rawSubdir)) {
-    throw new BuildError("DF_ARGS", `Git source ${JSON.stringify(source)}: subdirectory ${JSON.stringify(rawSubdir)} climbs out of the repository`);
-  }
+  // Cleaned as a path below the repository root: `..` cannot climb above it.
+  const cleaned = posix.normalize(`/${colon < 0 ? "" : fragment.slice(colon + 1)}`);
   return { remote, ...(ref !== "" ? { ref } : {}), subdir: cleaned === "/" ? "" : cleaned.slice(1) };
 }
 
@@ -142,8 +138,9 @@ export async function checkoutGit(g: GitRef, commit: string, options: { readonly
       throw gitFailed(`cannot fetch the submodules of ${g.remote} at ${commit}`, err);
     });
     if (!options.keepGitDir) await rm(join(repo, ".git"), { recursive: true, force: true });
-    const dir = g.subdir === "" ? repo : join(repo, g.subdir);
-    // lstat: a subdirectory that is a symlink in the repository is not followed out of it.
+    // Resolved inside the checkout: a repository may hold a symlink `a -> /`, and `#ref:a/etc` must not
+    // name the host's /etc (symlinks are followed as the container would, with the checkout as root).
+    const dir = g.subdir === "" ? repo : await resolveInRoot(repo, g.subdir);
     if (!(await lstat(dir).catch(() => undefined))?.isDirectory()) {
       throw new BuildError("ADD_GIT_FAILED", `${g.remote} has no directory ${JSON.stringify(g.subdir)} at ${commit}`, { hint: "check the subdirectory after : in the URL fragment" });
     }

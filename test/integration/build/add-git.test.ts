@@ -28,6 +28,8 @@ beforeAll(async () => {
   execFileSync("mkdir", ["-p", join(src, "sub")]);
   writeFileSync(join(src, "sub", "tool.sh"), "#!/bin/sh\necho tool\n", { mode: 0o755 });
   execFileSync("ln", ["-s", "a.txt", join(src, "link")]);
+  // A link out of the repository: `#ref:up/tmp` must resolve inside the checkout, never to the host's /tmp.
+  execFileSync("ln", ["-s", "/", join(src, "up")]);
   git(src, "add", "-A");
   git(src, "commit", "-qm", "one");
   git(src, "tag", "-a", "v1", "-m", "v1");
@@ -97,7 +99,7 @@ describe("ADD of a Git repository", () => {
     expect(readFileSync(join(ctx, "out2/head/a.txt"), "utf8")).toBe("three\n");
   });
 
-  test("a missing ref or subdirectory fails at the ADD naming the remote; COPY refuses a Git URL", async () => {
+  test("a missing ref or subdirectory fails at the ADD naming the remote, a subdirectory through a link out of the repository too; COPY refuses a Git URL", async () => {
     const root = mkdtempSync(join(tmpdir(), "tsb-root-"));
     const noRef = await build(makeContext({ Dockerfile: `FROM ${fixture.base}\nADD ${remote}#nope /x\n` }), root);
     expect(noRef.code).toBe(1);
@@ -106,6 +108,9 @@ describe("ADD of a Git repository", () => {
     const noDir = await build(makeContext({ Dockerfile: `FROM ${fixture.base}\nADD ${remote}#v1:missing /x\n` }), root);
     expect(noDir.code).toBe(1);
     expect(noDir.stderr).toContain(`has no directory "missing"`);
+    const out = await build(makeContext({ Dockerfile: `FROM ${fixture.base}\nADD ${remote}#v1:up/tmp /x\n` }), root);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain(`has no directory "up/tmp"`);
     const copy = await build(makeContext({ Dockerfile: `FROM ${fixture.base}\nCOPY ${remote} /x\n` }), root);
     expect(copy.code).not.toBe(0);
     expect(copy.stderr).toContain("use ADD to copy a Git repository");
