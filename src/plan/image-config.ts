@@ -54,6 +54,8 @@ export function applyToConfig(config: ContainerConfig, inst: Instruction, state:
       return;
     case "cmd":
       config.Cmd = commandArgv(inst.command, config.Shell);
+      // BuildKit's dispatchCmd sets it for either form (ENTRYPOINT does not); later stages inherit it.
+      config.ArgsEscaped = true;
       state.cmdFromBase = false;
       return;
     case "entrypoint":

@@ -107,7 +107,8 @@ function planStage(stage: ResolvedStage, done: ReadonlyMap<number, PlannedStage>
     delete config.OnBuild;
   } else {
     base = { kind: "scratch" };
-    config = {};
+    // BuildKit's emptyImage: WorkingDir "/" (and the default PATH, below).
+    config = { WorkingDir: "/" };
   }
   // As BuildKit: a stage whose base sets no PATH gets the default one in its config (resolve.ts does the same for expansion).
   if (base.kind !== "stage" && !envMap(config.Env).has("PATH")) config.Env = [...(config.Env ?? []), `PATH=${DEFAULT_PATH}`];
@@ -156,7 +157,7 @@ function planStage(stage: ResolvedStage, done: ReadonlyMap<number, PlannedStage>
           ...(command.script ? { script: command.script } : {}),
         },
         stageDeps: mounts.flatMap((m) => (m.sourceRef?.kind === "stage" ? [m.sourceRef.stage] : [])),
-        createdBy: runCreatedBy(command.args, step.args),
+        createdBy: runCreatedBy(command.args, step.args, command.env),
         range: inst.range,
       };
     } else if (inst.kind === "copy" || inst.kind === "add") {
@@ -284,8 +285,14 @@ function isLinkedCopy(inst: CopyInstruction): boolean {
 }
 
 /** BuildKit's history line for RUN: `RUN |N K=V ... argv # buildkit`. */
-function runCreatedBy(argv: readonly string[], args: readonly (readonly [string, string | undefined])[]): string {
-  const valued = args.filter(([k, v]) => v !== undefined && !PROXY_ARGS.has(k));
+/**
+ * BuildKit's `runCommandString`: `|N K=V ...` for the ARGs in scope, each
+ * with the value the process sees (an ENV of the same name wins over the
+ * ARG, as `env.Get` does there), then argv.
+ */
+function runCreatedBy(argv: readonly string[], args: readonly (readonly [string, string | undefined])[], env: readonly string[]): string {
+  const seen = new Map(env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)] as const));
+  const valued = args.filter(([k, v]) => v !== undefined && !PROXY_ARGS.has(k)).map(([k, v]) => [k, seen.get(k) ?? v] as const);
   const prefix = valued.length ? `|${valued.length} ${valued.map(([k, v]) => `${k}=${v}`).join(" ")} ` : "";
   return `RUN ${prefix}${argv.join(" ")} # buildkit`;
 }

@@ -70,6 +70,30 @@ describe("golden plans (step definitions and their digests)", () => {
     expect(defs(b)).toEqual(defs(a));
   });
 
+  test("BuildKit's config details: scratch gets WorkingDir /, CMD sets ArgsEscaped (inherited; ENTRYPOINT alone does not)", () => {
+    const configs = (text: string): Record<string, unknown>[] =>
+      dumpPlan(text, {})
+        .split("\n")
+        .filter((l) => l.startsWith("  config "))
+        .map((l) => JSON.parse(l.slice("  config ".length)) as Record<string, unknown>);
+    // dockerfile2llb emptyImage: WorkingDir "/" and the default PATH.
+    expect(configs("FROM scratch\n")[0]).toMatchObject({ WorkingDir: "/", Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] });
+    // dispatchCmd sets ArgsEscaped for either form; dispatchEntrypoint leaves it.
+    const [a, b] = configs("FROM base AS a\nCMD echo hi\nFROM a\nENTRYPOINT [\"/bin/echo\"]\n");
+    expect(a!["ArgsEscaped"]).toBe(true);
+    expect(b!["ArgsEscaped"]).toBe(true);
+    expect(configs("FROM base\nENTRYPOINT [\"/bin/echo\"]\n")[0]!["ArgsEscaped"]).toBeUndefined();
+  });
+
+  test("RUN's history shows, for each ARG, the value the process sees: an ENV of the same name wins (runCommandString)", () => {
+    const graphText = "FROM base\nARG A=1 C=c\nENV C=env\nRUN echo $C\n";
+    const { ast } = parseDockerfile(graphText);
+    const resolved = resolveDockerfile(parseInstructions(ast), { buildArgs: {}, platform, buildPlatform: platform, imageEnv: () => [] });
+    const graph = planBuild(resolved, { images: new Map([["base", fakeImage("base")]]), buildArgs: {}, platform });
+    const step = graph.stages.get(0)!.entries.find((e) => e.kind === "step")!;
+    expect(step.kind === "step" && step.step.createdBy).toBe("RUN |2 A=1 C=env /bin/sh -c echo $C # buildkit");
+  });
+
   test("an ARG value RUN sees changes its definition; an unused build arg does not", () => {
     const text = "FROM base\nARG V\nRUN echo\nCOPY a /a\n";
     const defs = (args: Record<string, string>) => dumpPlan(text, args).split("\n").filter((l) => l.startsWith("  step"));
