@@ -226,7 +226,7 @@ function validateSources(opts: CopyOptions, keyword: string): void {
   }
   if (opts.add?.checksum !== undefined && opts.add.checksum !== "") {
     if (opts.sources.length !== 1 || opts.inline?.length) throw new BuildError("DF_FLAG", "checksum can't be specified for multiple sources");
-    if (!isUrlSource(opts.sources[0] as string)) throw new BuildError("DF_FLAG", "checksum requires HTTP(S) or Git sources");
+    if (!isUrlSource(opts.sources[0] as string) && !isGitSource(opts.sources[0] as string)) throw new BuildError("DF_FLAG", "checksum requires HTTP(S) or Git sources");
   }
   for (const f of opts.inline ?? []) {
     if (f.name === "" || f.name.includes("/") || f.name === "." || f.name === "..") {

@@ -81,7 +81,38 @@ export function parseGitRef(source: string): GitRef {
  *   or has no such ref.
  */
 export async function resolveGitCommit(g: GitRef, signal?: AbortSignal): Promise<string> {
-  if (g.ref !== undefined && COMMIT_RE.test(g.ref)) return g.ref;
+  return (await resolveGitRef(g, signal)).commit;
+}
+
+/** What a ref names: its commit, and for an annotated tag the tag object too. */
+export interface ResolvedGitRef {
+  /** The commit checked out. */
+  readonly commit: string;
+  /** The annotated tag object's id, when the ref is one. */
+  readonly tag?: string;
+}
+
+/**
+ * `ADD --checksum=HEX <git URL>` (BuildKit's GitChecksum, testAddGitChecksum):
+ * the resolved commit, or the annotated tag object, must start with HEX.
+ *
+ * @throws BuildError DF_FLAG for a checksum that is not a hex commit id;
+ *   ADD_GIT_FAILED "expected checksum to match" when it names another commit.
+ */
+export function checkGitChecksum(g: GitRef, resolved: ResolvedGitRef, checksum: string): void {
+  if (!/^[0-9a-f]{4,64}$/.test(checksum)) {
+    throw new BuildError("DF_FLAG", `invalid checksum ${JSON.stringify(checksum)} for Git source ${g.remote}: expected hex commit hash`);
+  }
+  if (resolved.commit.startsWith(checksum) || (resolved.tag?.startsWith(checksum) ?? false)) return;
+  const got = resolved.tag !== undefined ? `${resolved.tag} or ${resolved.commit}` : resolved.commit;
+  throw new BuildError("ADD_GIT_FAILED", `expected checksum to match ${checksum}, got ${got} (${g.remote}${g.ref !== undefined ? `#${g.ref}` : ""})`, {
+    hint: "the ref now names another commit: update --checksum, or pin the commit in the URL",
+  });
+}
+
+/** {@link resolveGitCommit}, with the annotated tag object (for {@link checkGitChecksum}). */
+export async function resolveGitRef(g: GitRef, signal?: AbortSignal): Promise<ResolvedGitRef> {
+  if (g.ref !== undefined && COMMIT_RE.test(g.ref)) return { commit: g.ref };
   const wanted = g.ref ?? "HEAD";
   let out: string;
   try {
@@ -97,7 +128,10 @@ export async function resolveGitCommit(g: GitRef, signal?: AbortSignal): Promise
   const candidates = wanted === "HEAD" ? ["HEAD"] : [wanted, `refs/tags/${wanted}^{}`, `refs/tags/${wanted}`, `refs/heads/${wanted}`];
   for (const name of candidates) {
     const sha = refs.get(name);
-    if (sha !== undefined) return sha;
+    if (sha === undefined) continue;
+    // `refs/tags/X^{}` is the commit an annotated tag points at; `refs/tags/X` is the tag object itself.
+    const tag = name.endsWith("^{}") ? refs.get(name.slice(0, -3)) : undefined;
+    return { commit: sha, ...(tag !== undefined ? { tag } : {}) };
   }
   throw new BuildError("ADD_GIT_FAILED", `Git remote ${g.remote} has no ref ${JSON.stringify(wanted)}`, { hint: "check the branch, tag or commit after # in the URL" });
 }

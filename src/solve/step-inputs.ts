@@ -82,13 +82,15 @@ export async function stepInputs(step: StepNode, ctx: StepInputsContext): Promis
       const local = op.copy.sources.filter((s) => !isUrlSource(s) && !git.includes(s));
       const sums = local.length ? [(await checksumSelection({ ...base, sources: local, excludes: op.copy.excludes, parents: op.copy.parents }, opts)).digest] : [];
       if (git.length > 0) {
-        const { parseGitRef, resolveGitCommit } = await import("../copy/git-source.js");
+        const { checkGitChecksum, parseGitRef, resolveGitRef } = await import("../copy/git-source.js");
         for (const source of git) {
           const ref = parseGitRef(source);
           if (!gitCommits.has(source)) {
             ctx.onPhase?.(`resolve ${ref.remote}`, "start");
-            gitCommits.set(source, await resolveGitCommit(ref, ctx.signal));
+            const resolved = await resolveGitRef(ref, ctx.signal);
             ctx.onPhase?.(`resolve ${ref.remote}`, "done");
+            if (op.copy.checksum !== undefined) checkGitChecksum(ref, resolved, op.copy.checksum);
+            gitCommits.set(source, resolved.commit);
           }
           sums.push(`git ${JSON.stringify({ remote: ref.remote, commit: gitCommits.get(source), subdir: ref.subdir })}`);
         }

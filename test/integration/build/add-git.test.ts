@@ -99,6 +99,24 @@ describe("ADD of a Git repository", () => {
     expect(readFileSync(join(ctx, "out2/head/a.txt"), "utf8")).toBe("three\n");
   });
 
+  test("--checksum pins the commit (or the annotated tag object) a ref must name (BuildKit testAddGitChecksum)", async () => {
+    const root = mkdtempSync(join(tmpdir(), "tsb-root-"));
+    const src = join(work, "src");
+    const commit = git(src, "rev-parse", "v1^{commit}");
+    const tagObject = git(src, "rev-parse", "v1");
+    for (const sum of [commit, tagObject, commit.slice(0, 12)]) {
+      const ok = await build(makeContext({ Dockerfile: `FROM ${fixture.base}\nADD --checksum=${sum} ${remote}#v1 /x\n` }), root);
+      expect(ok.code, ok.stderr).toBe(0);
+    }
+    const head = git(src, "rev-parse", "main");
+    const wrong = await build(makeContext({ Dockerfile: `FROM ${fixture.base}\nADD --checksum=${head} ${remote}#v1 /x\n` }), root);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(`expected checksum to match ${head}, got ${tagObject} or ${commit}`);
+    const garbage = await build(makeContext({ Dockerfile: `FROM ${fixture.base}\nADD --checksum=foobar ${remote}#v1 /x\n` }), root);
+    expect(garbage.code).not.toBe(0);
+    expect(garbage.stderr).toContain("expected hex commit hash");
+  });
+
   test("a missing ref or subdirectory fails at the ADD naming the remote, a subdirectory through a link out of the repository too; COPY refuses a Git URL", async () => {
     const root = mkdtempSync(join(tmpdir(), "tsb-root-"));
     const noRef = await build(makeContext({ Dockerfile: `FROM ${fixture.base}\nADD ${remote}#nope /x\n` }), root);
