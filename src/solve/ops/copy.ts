@@ -6,7 +6,13 @@ import { withSourceRoot, type OpContext } from "./context.js";
 
 type CopyOp = Extract<StepOp, { kind: "copy" }>;
 
-/** COPY/ADD into `rootfs` (a mounted overlay, or a bare upper directory when the step runs unmounted, see {@link unmountedCopyParent}), reading from the context, a stage or an image. */
+/**
+ * COPY/ADD into `rootfs` (a mounted overlay, or a bare upper directory when
+ * the step runs unmounted, see {@link unmountedCopyParent}), reading from the
+ * context, a stage or an image. Git sources of an ADD are first checked out,
+ * at exactly the commits the step was keyed by (`ctx.gitCommits`), into
+ * temporary directories removed afterwards.
+ */
 export async function runCopy(op: CopyOp, rootfs: string, ctx: OpContext): Promise<void> {
   const c = op.copy;
   const checkouts = new Map<string, string>();
