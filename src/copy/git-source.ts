@@ -46,10 +46,17 @@ export interface GitCheckout {
 
 const COMMIT_RE = /^[0-9a-f]{40}$/;
 
-/** The environment every `git` run gets: no prompts, no interactive SSH, no local or command transports. */
+/**
+ * The environment every `git` run gets: no prompts, no interactive SSH, no
+ * local or command transports. The caller's other `GIT_*` variables are
+ * dropped: a `GIT_DIR` or `GIT_WORK_TREE` inherited from a hook or a CI
+ * job would point these commands at the user's own repository.
+ */
 function gitEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("GIT_") || k === "GIT_SSH_COMMAND" || k === "GIT_SSH") env[k] = v;
   return {
-    ...process.env,
+    ...env,
     GIT_TERMINAL_PROMPT: "0",
     GIT_SSH_COMMAND: process.env["GIT_SSH_COMMAND"] ?? "ssh -o BatchMode=yes",
     GIT_ALLOW_PROTOCOL: "http:https:git:ssh",

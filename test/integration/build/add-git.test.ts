@@ -17,13 +17,16 @@ let daemon: ChildProcess;
 let work: string;
 let remote: string;
 
+/** The environment without GIT_* variables: an inherited GIT_DIR would point every command below at another repository. */
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("GIT_")));
+
 const git = (cwd: string, ...args: string[]): string =>
-  execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd, encoding: "utf8" }).trim();
+  execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd, env, encoding: "utf8" }).trim();
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "tsb-git-"));
   const src = join(work, "src");
-  execFileSync("git", ["init", "-q", "-b", "main", src]);
+  execFileSync("git", ["init", "-q", "-b", "main", src], { env });
   writeFileSync(join(src, "a.txt"), "one\n");
   execFileSync("mkdir", ["-p", join(src, "sub")]);
   writeFileSync(join(src, "sub", "tool.sh"), "#!/bin/sh\necho tool\n", { mode: 0o755 });
@@ -35,14 +38,14 @@ beforeAll(async () => {
   git(src, "tag", "-a", "v1", "-m", "v1");
   writeFileSync(join(src, "a.txt"), "two\n");
   git(src, "commit", "-qam", "two");
-  execFileSync("git", ["clone", "-q", "--bare", src, join(work, "srv", "repo.git")]);
+  execFileSync("git", ["clone", "-q", "--bare", src, join(work, "srv", "repo.git")], { env });
   const port = await freePort();
-  daemon = spawn("git", ["daemon", "--reuseaddr", "--export-all", `--base-path=${join(work, "srv")}`, `--port=${port}`, "--listen=127.0.0.1", join(work, "srv")], { stdio: "ignore" });
+  daemon = spawn("git", ["daemon", "--reuseaddr", "--export-all", `--base-path=${join(work, "srv")}`, `--port=${port}`, "--listen=127.0.0.1", join(work, "srv")], { stdio: "ignore", env });
   remote = `git://127.0.0.1:${port}/repo.git`;
   // Ready when it answers.
   for (let i = 0; i < 50; i++) {
     try {
-      execFileSync("git", ["ls-remote", remote], { stdio: "ignore" });
+      execFileSync("git", ["ls-remote", remote], { stdio: "ignore", env });
       break;
     } catch {
       await new Promise((r) => setTimeout(r, 100));
@@ -115,6 +118,19 @@ describe("ADD of a Git repository", () => {
     const garbage = await build(makeContext({ Dockerfile: `FROM ${fixture.base}\nADD --checksum=foobar ${remote}#v1 /x\n` }), root);
     expect(garbage.code).not.toBe(0);
     expect(garbage.stderr).toContain("expected hex commit hash");
+  });
+
+  test("a GIT_DIR inherited from the caller (a hook, a CI job) is not the repository the ADD fetches into", async () => {
+    const decoy = join(work, "decoy");
+    execFileSync("git", ["init", "-q", decoy], { env });
+    const ctx = makeContext({ Dockerfile: `FROM ${fixture.base}\nADD ${remote}#v1 /x\n` });
+    const r = await runTsbuild(["build", "--progress=rawjson", "."], {
+      cwd: ctx,
+      env: { TSBUILD_ROOT: mkdtempSync(join(tmpdir(), "tsb-root-")), GIT_DIR: join(decoy, ".git"), GIT_WORK_TREE: decoy },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(git(decoy, "remote")).toBe("");
+    expect(execFileSync("git", ["-C", decoy, "count-objects"], { env, encoding: "utf8" })).toMatch(/^0 objects/);
   });
 
   test("a missing ref or subdirectory fails at the ADD naming the remote, a subdirectory through a link out of the repository too; COPY refuses a Git URL", async () => {
