@@ -30,8 +30,10 @@ import { runTool } from "../snapshot/exec.js";
 export interface GitRef {
   /** What `git` fetches from (the URL without its fragment). */
   readonly remote: string;
-  /** Branch, tag or commit from the fragment; undefined for the remote's HEAD. */
+  /** Branch, tag or commit from the fragment (or `?ref=`); undefined for the remote's HEAD. */
   readonly ref?: string;
+  /** `?branch=` or `?tag=`: the ref must be a branch (`refs/heads/`) or a tag (`refs/tags/`). */
+  readonly only?: "branch" | "tag";
   /** Subdirectory to copy (cleaned, relative), `""` for the whole tree. */
   readonly subdir: string;
 }
@@ -66,17 +68,45 @@ function gitEnv(): NodeJS.ProcessEnv {
 
 /**
  * Splits a Git source into remote, ref and subdirectory (BuildKit's
- * `gitutil.ParseGitRef`: `URL#REF:SUBDIR`).
+ * `gitutil.ParseGitRef`): `URL#REF:SUBDIR`, or the query form
+ * `URL?ref=REF&subdir=DIR` with `branch=`/`tag=` for a ref that must be a
+ * branch or a tag (testGitQueryString). A query ref and a fragment ref must
+ * agree (`?tag=v1#refs/tags/v1` does), else "ref conflicts".
+ *
+ * @throws BuildError DF_ARGS for conflicting refs or subdirectories, or a
+ *   query parameter tsbuild does not support.
  */
 export function parseGitRef(source: string): GitRef {
   const hash = source.indexOf("#");
-  const remote = hash < 0 ? source : source.slice(0, hash);
+  const beforeHash = hash < 0 ? source : source.slice(0, hash);
   const fragment = hash < 0 ? "" : source.slice(hash + 1);
   const colon = fragment.indexOf(":");
-  const ref = colon < 0 ? fragment : fragment.slice(0, colon);
+  const fragmentRef = colon < 0 ? fragment : fragment.slice(0, colon);
+  let ref = fragmentRef;
+  let subdir = colon < 0 ? "" : fragment.slice(colon + 1);
+  let only: GitRef["only"];
+  const q = beforeHash.indexOf("?");
+  const remote = q < 0 ? beforeHash : beforeHash.slice(0, q);
+  if (q >= 0) {
+    const fail = (why: string): BuildError => new BuildError("DF_ARGS", `Git source ${JSON.stringify(source)}: ${why}`);
+    for (const [key, value] of new URLSearchParams(beforeHash.slice(q + 1))) {
+      if (key === "ref" || key === "branch" || key === "tag") {
+        const full = key === "branch" ? `refs/heads/${value}` : key === "tag" ? `refs/tags/${value}` : value;
+        if (fragmentRef !== "" && fragmentRef !== value && fragmentRef !== full) throw fail(`ref conflicts: ${JSON.stringify(fragmentRef)} and ${key}=${value}`);
+        if (ref !== "" && ref !== fragmentRef && ref !== value) throw fail(`ref conflicts: several refs in the query`);
+        ref = value;
+        if (key !== "ref") only = key;
+      } else if (key === "subdir") {
+        if (subdir !== "" && subdir !== value) throw fail(`subdir conflicts: ${JSON.stringify(subdir)} and subdir=${value}`);
+        subdir = value;
+      } else {
+        throw fail(`query parameter ${JSON.stringify(key)} is not supported`);
+      }
+    }
+  }
   // Cleaned as a path below the repository root: `..` cannot climb above it.
-  const cleaned = posix.normalize(`/${colon < 0 ? "" : fragment.slice(colon + 1)}`);
-  return { remote, ...(ref !== "" ? { ref } : {}), subdir: cleaned === "/" ? "" : cleaned.slice(1) };
+  const cleaned = posix.normalize(`/${subdir}`);
+  return { remote, ...(ref !== "" ? { ref } : {}), ...(only ? { only } : {}), subdir: cleaned === "/" ? "" : cleaned.slice(1) };
 }
 
 /**
@@ -132,7 +162,15 @@ export async function resolveGitRef(g: GitRef, signal?: AbortSignal): Promise<Re
     const [sha, name] = line.split("\t");
     if (sha !== undefined && name !== undefined && COMMIT_RE.test(sha)) refs.set(name, sha);
   }
-  const candidates = wanted === "HEAD" ? ["HEAD"] : [wanted, `refs/tags/${wanted}^{}`, `refs/tags/${wanted}`, `refs/heads/${wanted}`];
+  const short = wanted.replace(/^refs\/(heads|tags)\//, "");
+  const candidates =
+    g.only === "branch"
+      ? [`refs/heads/${short}`]
+      : g.only === "tag"
+        ? [`refs/tags/${short}^{}`, `refs/tags/${short}`]
+        : wanted === "HEAD"
+          ? ["HEAD"]
+          : [`${wanted}^{}`, wanted, `refs/tags/${wanted}^{}`, `refs/tags/${wanted}`, `refs/heads/${wanted}`];
   for (const name of candidates) {
     const sha = refs.get(name);
     if (sha === undefined) continue;
@@ -140,7 +178,10 @@ export async function resolveGitRef(g: GitRef, signal?: AbortSignal): Promise<Re
     const tag = name.endsWith("^{}") ? refs.get(name.slice(0, -3)) : undefined;
     return { commit: sha, ...(tag !== undefined ? { tag } : {}) };
   }
-  throw new BuildError("ADD_GIT_FAILED", `Git remote ${g.remote} has no ref ${JSON.stringify(wanted)}`, { hint: "check the branch, tag or commit after # in the URL" });
+  const what = g.only === undefined ? "ref" : g.only;
+  throw new BuildError("ADD_GIT_FAILED", `Git remote ${g.remote} has no ${what} ${JSON.stringify(wanted)} (repository does not contain ref)`, {
+    hint: "check the branch, tag or commit in the URL",
+  });
 }
 
 /**

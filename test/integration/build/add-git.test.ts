@@ -120,6 +120,24 @@ describe("ADD of a Git repository", () => {
     expect(garbage.stderr).toContain("expected hex commit hash");
   });
 
+  test("the query form ?ref= / ?branch= / ?tag= / ?subdir= (BuildKit testGitQueryString)", async () => {
+    const root = mkdtempSync(join(tmpdir(), "tsb-root-"));
+    const ctx = makeContext({
+      Dockerfile: [`FROM ${fixture.base}`, `ADD ${remote}?ref=v1 /ref`, `ADD ${remote}?tag=v1&subdir=sub /tag-sub`, `ADD ${remote}?tag=v1#refs/tags/v1 /mixed`, ""].join("\n"),
+    });
+    const r = await build(ctx, root, ["-o", "type=local,dest=out"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(ctx, "out/ref/a.txt"), "utf8")).toBe("one\n");
+    expect(readFileSync(join(ctx, "out/tag-sub/tool.sh"), "utf8")).toContain("echo tool");
+    expect(readFileSync(join(ctx, "out/mixed/a.txt"), "utf8")).toBe("one\n");
+    const tagAsBranch = await build(makeContext({ Dockerfile: `FROM ${fixture.base}\nADD ${remote}?branch=v1 /x\n` }), root);
+    expect(tagAsBranch.code).toBe(1);
+    expect(tagAsBranch.stderr).toContain("repository does not contain ref");
+    const conflict = await build(makeContext({ Dockerfile: `FROM ${fixture.base}\nADD ${remote}?tag=v1#refs/heads/main /x\n` }), root);
+    expect(conflict.code).not.toBe(0);
+    expect(conflict.stderr).toContain("ref conflicts");
+  });
+
   test("a GIT_DIR inherited from the caller (a hook, a CI job) is not the repository the ADD fetches into", async () => {
     const decoy = join(work, "decoy");
     execFileSync("git", ["init", "-q", decoy], { env });
