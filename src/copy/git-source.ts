@@ -109,18 +109,6 @@ export function parseGitRef(source: string): GitRef {
   return { remote, ...(ref !== "" ? { ref } : {}), ...(only ? { only } : {}), subdir: cleaned === "/" ? "" : cleaned.slice(1) };
 }
 
-/**
- * The commit `ref` names on the remote (`git ls-remote`): a full commit id
- * is taken as it is; otherwise the first of `ref` itself, `refs/tags/REF`
- * (peeled to its commit) and `refs/heads/REF`; without a ref, `HEAD`.
- *
- * @throws BuildError ADD_GIT_FAILED naming the remote when it cannot be read
- *   or has no such ref.
- */
-export async function resolveGitCommit(g: GitRef, signal?: AbortSignal): Promise<string> {
-  return (await resolveGitRef(g, signal)).commit;
-}
-
 /** What a ref names: its commit, and for an annotated tag the tag object too. */
 export interface ResolvedGitRef {
   /** The commit checked out. */
@@ -147,7 +135,16 @@ export function checkGitChecksum(g: GitRef, resolved: ResolvedGitRef, checksum: 
   });
 }
 
-/** {@link resolveGitCommit}, with the annotated tag object (for {@link checkGitChecksum}). */
+/**
+ * The commit `ref` names on the remote (`git ls-remote`), with the annotated
+ * tag object when it is one (for {@link checkGitChecksum}): a full commit id
+ * is taken as it is; otherwise the first of `ref` itself (peeled),
+ * `refs/tags/REF` (peeled to its commit) and `refs/heads/REF`, only the
+ * branch or the tag for `?branch=` / `?tag=`; without a ref, `HEAD`.
+ *
+ * @throws BuildError ADD_GIT_FAILED naming the remote when it cannot be read
+ *   or has no such ref.
+ */
 export async function resolveGitRef(g: GitRef, signal?: AbortSignal): Promise<ResolvedGitRef> {
   if (g.ref !== undefined && COMMIT_RE.test(g.ref)) return { commit: g.ref };
   const wanted = g.ref ?? "HEAD";
