@@ -86,3 +86,8 @@ export function stepsBy(events: readonly ProgressEvent[]): { ran: string[]; cach
     cached: events.filter((e) => e.type === "step-cached").map((e) => (e as { name: string }).name),
   };
 }
+
+/** Step names without their `[stage n/m] ` prefix: the instructions as written (`COPY a /b`). */
+export function instructionsOf(names: readonly string[]): string[] {
+  return names.map((n) => n.replace(/^\[[^\]]+\] /, ""));
+}

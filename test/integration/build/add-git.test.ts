@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { useBusyboxRegistry } from "../../helpers/busybox-registry.js";
 import { freePort } from "../../helpers/registry.js";
-import { makeContext, runTsbuild, stepsBy } from "../../helpers/tsbuild-process.js";
+import { instructionsOf, makeContext, runTsbuild, stepsBy } from "../../helpers/tsbuild-process.js";
 
 const fixture = useBusyboxRegistry();
 let daemon: ChildProcess;
@@ -97,7 +97,7 @@ describe("ADD of a Git repository", () => {
     git(src, "push", "-q", join(work, "srv", "repo.git"), "main");
     const moved = await build(ctx, root, ["-o", "type=local,dest=out2"]);
     expect(moved.code, moved.stderr).toBe(0);
-    const ran = stepsBy(moved.events).ran.map((n) => n.replace(/^\[[^\]]+\] /, ""));
+    const ran = instructionsOf(stepsBy(moved.events).ran);
     expect(ran).toEqual([`ADD ${remote} /head`, `ADD --keep-git-dir=true ${remote}#main /kept`]);
     expect(readFileSync(join(ctx, "out2/head/a.txt"), "utf8")).toBe("three\n");
   });
